@@ -1,0 +1,157 @@
+"""What every op shares: finding its inputs' gradient edges, creating its node only when a
+graph is to be recorded, PyTorch's dtype and broadcasting rules, and announcing the result."""
+
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any
+
+import numpy as np
+
+from gradlab import _dtype
+from gradlab._tensor import Tensor
+from gradlab.autograd import events
+from gradlab.autograd.grad_mode import _state as _grad_mode
+from gradlab.autograd.graph import NO_EDGE, Node
+
+__all__ = ["NO_EDGE", "Node", "Tensor", "edge", "make_node", "announce", "operands",
+           "BinaryNode", "sum_to", "as_float", "scalar", "grad_enabled", "needs_grad"]
+
+
+def edge(x: Any) -> tuple[Node | None, int]:
+    """The ``next_functions`` entry for an op input: where its gradient must go."""
+    if type(x) is Tensor:
+        fn = x._grad_fn
+        if fn is not None:
+            return (fn, x._output_nr)
+        if x._requires_grad:
+            return (x._grad_accumulator(), 0)
+    return NO_EDGE
+
+
+def grad_enabled() -> bool:
+    return _grad_mode["enabled"]
+
+
+def needs_grad(x: Any) -> bool:
+    """Whether an op input wants a gradient (only tensors can)."""
+    return type(x) is Tensor and (x._grad_fn is not None or x._requires_grad)
+
+
+def make_node(cls: type[Node], *inputs: Any) -> Node | None:
+    """A new ``cls`` node wired to ``inputs``, or None when there is no graph to record
+    (grad mode is off, or no input requires grad)."""
+    if not _grad_mode["enabled"]:
+        return None
+    edges = tuple(edge(x) for x in inputs)
+    for e in edges:
+        if e is not NO_EDGE:
+            return cls(edges)
+    return None
+
+
+def announce(name: str, out: Tensor, node: Node | None, *inputs: Any) -> Tensor:
+    """Tell listeners (the recorder) that op ``name`` produced ``out``; return ``out``."""
+    if events.listeners:
+        events.emit(events.OpApplied(name, inputs, (out,), node))
+    return out
+
+
+def scalar(value: Any) -> Any:
+    """A Python number taking part in an op, or None if ``value`` is not a number."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Number) and not isinstance(value, complex):
+        return value
+    return None
+
+
+def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
+    """The numpy operands of a binary op, cast to the dtype PyTorch computes in
+    (None when ``b`` is neither a tensor nor a number)."""
+    ad = a._data
+    if type(b) is Tensor:
+        bd = b._data
+        if ad.dtype == bd.dtype:
+            return ad, bd
+    else:
+        bd = scalar(b)
+        if bd is None:
+            return None
+        if ad.dtype.kind == "f" or not isinstance(bd, float):
+            return ad, bd
+    dt = _dtype.result_type(a, b)
+    ad = ad.astype(dt, copy=False)
+    if type(b) is Tensor:
+        bd = bd.astype(dt, copy=False)
+    return ad, bd
+
+
+def as_float(x: Tensor) -> np.ndarray:
+    """The data of ``x`` as floats: PyTorch computes exp, log, ... of integers in float32."""
+    data = x._data
+    return data if data.dtype.kind == "f" else data.astype(np.float32)
+
+
+def broadcast_error(a: Any, b: Any) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast."""
+    sa, sb = np.shape(a), np.shape(b)
+    n = max(len(sa), len(sb))
+    for k in range(1, n + 1):
+        da = sa[-k] if k <= len(sa) else 1
+        db = sb[-k] if k <= len(sb) else 1
+        if da != db and da != 1 and db != 1:
+            return RuntimeError(
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) "
+                f"at non-singleton dimension {n - k}"
+            )
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast")
+
+
+def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a gradient over the dimensions that broadcasting expanded, back to ``shape``."""
+    if np.shape(grad) == shape:
+        return grad
+    grad = np.asarray(grad)
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+class BinaryNode(Node):
+    """A node of a two-input op; ``fit`` undoes broadcasting and dtype promotion."""
+
+    __slots__ = ("_fit",)
+
+    def __init__(self, next_functions: tuple) -> None:
+        super().__init__(next_functions)
+        self._fit: tuple | None = None
+
+    def fit(self, grad_a: Any, grad_b: Any) -> tuple[Any, Any]:
+        """Each input's gradient in that input's own shape and dtype."""
+        if self._fit is None:
+            return grad_a, grad_b
+        (shape_a, dtype_a), (shape_b, dtype_b) = self._fit
+        if grad_a is not None:
+            grad_a = np.asarray(sum_to(grad_a, shape_a), dtype=dtype_a)
+        if grad_b is not None:
+            grad_b = np.asarray(sum_to(grad_b, shape_b), dtype=dtype_b)
+        return grad_a, grad_b
+
+    def remember_inputs(self, out: Any, a: Any, b: Any) -> None:
+        """Note input shapes and dtypes that differ from the output's, for ``fit``."""
+        shape, dt = out.shape, out.dtype
+        sa, sb = np.shape(_data(a)), np.shape(_data(b))
+        da, db = _dtype_of(a, dt), _dtype_of(b, dt)
+        if sa != shape or sb != shape or da != dt or db != dt:
+            self._fit = ((sa, da), (sb, db))
+
+
+def _data(x: Any) -> Any:
+    return x._data if type(x) is Tensor else x
+
+
+def _dtype_of(x: Any, default: np.dtype) -> np.dtype:
+    return x._data.dtype if type(x) is Tensor else default

@@ -1,0 +1,402 @@
+"""Arithmetic: ``+ - * / **``, negation and ``@``, each op's backward beside its forward.
+
+Names, ``next_functions`` and saved values follow PyTorch: ``a * 2`` records
+``MulBackward0`` with a ``(None, 0)`` edge for the 2; ``2 - a`` records ``RsubBackward1``;
+``2 / a`` is ``MulBackward0`` over ``ReciprocalBackward0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradlab._ops._common import (
+    NO_EDGE,
+    BinaryNode,
+    Node,
+    Tensor,
+    announce,
+    broadcast_error,
+    make_node,
+    needs_grad,
+    operands,
+    scalar,
+)
+from gradlab._ops.pointwise import ReciprocalBackward0, unary
+from gradlab.autograd.saved import SavedTensor, saved_attribute, unpack
+
+
+def save(x: Any) -> Any:
+    """What a node keeps of an input: a version-checked tensor, or the Python number."""
+    return SavedTensor(x) if type(x) is Tensor else x
+
+
+def compute(ufunc: Any, a: Tensor, b: Any) -> Any:
+    """``ufunc(a, b)`` in PyTorch's result dtype; NotImplemented for non-number ``b``."""
+    pair = operands(a, b)
+    if pair is None:
+        return NotImplemented
+    try:
+        return ufunc(*pair)
+    except ValueError:
+        raise broadcast_error(pair[0], pair[1]) from None
+
+
+def _wants(node: Node, i: int) -> bool:
+    return node.next_functions[i] is not NO_EDGE
+
+
+# --- add and subtract --------------------------------------------------------------------
+
+
+class AddBackward0(BinaryNode):
+    """out = self + other  →  both inputs receive ``grad`` unchanged. Saves nothing."""
+
+    __slots__ = ()
+    _saved_alpha = 1
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        return self.fit(grad if _wants(self, 0) else None, grad if _wants(self, 1) else None)
+
+
+def add_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
+    data = compute(np.add, a, b)
+    if data is NotImplemented:
+        return data, None
+    node = make_node(AddBackward0, a, b)
+    if node is not None:
+        node.remember_inputs(data, a, b)
+    return data, node
+
+
+def add(a: Tensor, b: Any) -> Tensor:
+    """``a + b`` (also ``b + a`` for a Python number ``b``)."""
+    data, node = add_data(a, b)
+    if data is NotImplemented:
+        return data
+    return announce("add", Tensor(data, node), node, a, b)
+
+
+class SubBackward0(BinaryNode):
+    """out = self - other  →  ``grad`` for self, ``-grad`` for other. Saves nothing."""
+
+    __slots__ = ()
+    _saved_alpha = 1
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        return self.fit(grad if _wants(self, 0) else None, -grad if _wants(self, 1) else None)
+
+
+def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
+    data = compute(np.subtract, a, b)
+    if data is NotImplemented:
+        return data, None
+    node = make_node(SubBackward0, a, b)
+    if node is not None:
+        node.remember_inputs(data, a, b)
+    return data, node
+
+
+def sub(a: Tensor, b: Any) -> Tensor:
+    """``a - b``."""
+    data, node = sub_data(a, b)
+    if data is NotImplemented:
+        return data
+    return announce("sub", Tensor(data, node), node, a, b)
+
+
+class RsubBackward1(Node):
+    """out = number - self  →  ``-grad`` for self (the number is no input)."""
+
+    __slots__ = ()
+    _saved_alpha = 1
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        return (-grad,)
+
+
+def rsub(a: Tensor, number: Any) -> Tensor:
+    """``number - a``."""
+    pair = operands(a, number)
+    if pair is None:
+        return NotImplemented
+    return unary("rsub", RsubBackward1, pair[1] - pair[0], a, inputs=(number, a))
+
+
+# --- multiply and divide -----------------------------------------------------------------
+
+
+class MulBackward0(BinaryNode):
+    """out = self * other  →  ``grad * other`` for self, ``grad * self`` for other.
+
+    Each side is saved only when the *other* side needs a gradient."""
+
+    __slots__ = ("_self", "_other")
+    _saved = ("_self", "_other")
+    _saved_self = saved_attribute("_self")
+    _saved_other = saved_attribute("_other")
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        return self.fit(
+            None if self._other is None else grad * unpack(self._other),
+            None if self._self is None else grad * unpack(self._self),
+        )
+
+
+def mul_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
+    data = compute(np.multiply, a, b)
+    if data is NotImplemented:
+        return data, None
+    node = make_node(MulBackward0, a, b)
+    if node is not None:
+        node._other = save(b) if needs_grad(a) else None
+        node._self = save(a) if needs_grad(b) else None
+        node.remember_inputs(data, a, b)
+    return data, node
+
+
+def mul(a: Tensor, b: Any) -> Tensor:
+    """``a * b`` (also ``b * a`` for a Python number ``b``)."""
+    data, node = mul_data(a, b)
+    if data is NotImplemented:
+        return data
+    return announce("mul", Tensor(data, node), node, a, b)
+
+
+class DivBackward0(BinaryNode):
+    """out = self / other  →  ``grad / other`` for self, ``-grad * self / other²`` for other."""
+
+    __slots__ = ("_self", "_other")
+    _saved = ("_self", "_other")
+    _saved_self = saved_attribute("_self")
+    _saved_other = saved_attribute("_other")
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        other = unpack(self._other)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.fit(
+                grad / other if _wants(self, 0) else None,
+                -grad * unpack(self._self) / (other * other) if self._self is not None else None,
+            )
+
+
+def _true_divide(x: Any, y: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.true_divide(x, y)
+    # integers divide into the default float dtype, as in PyTorch
+    return out.astype(np.float32) if np.result_type(x, y).kind in "iub" else out
+
+
+def div_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
+    data = compute(_true_divide, a, b)
+    if data is NotImplemented:
+        return data, None
+    node = make_node(DivBackward0, a, b)
+    if node is not None:
+        node._other = save(b)
+        node._self = save(a) if needs_grad(b) else None
+        node.remember_inputs(data, a, b)
+    return data, node
+
+
+def div(a: Tensor, b: Any) -> Tensor:
+    """``a / b`` (true division: integers give floats)."""
+    data, node = div_data(a, b)
+    if data is NotImplemented:
+        return data
+    return announce("div", Tensor(data, node), node, a, b)
+
+
+def reciprocal(a: Tensor) -> Tensor:
+    """``1 / a``."""
+    return unary("reciprocal", ReciprocalBackward0, _true_divide(1, a._data), a)
+
+
+def rdiv(a: Tensor, number: Any) -> Tensor:
+    """``number / a``: PyTorch computes it as ``a.reciprocal() * number``."""
+    if scalar(number) is None:
+        return NotImplemented
+    return mul(reciprocal(a), number)
+
+
+# --- powers ------------------------------------------------------------------------------
+
+
+class PowBackward0(Node):
+    """out = self ** exponent (a number)  →  ``grad * exponent * self ** (exponent - 1)``."""
+
+    __slots__ = ("_self", "_exponent")
+    _saved = ("_self",)
+    _saved_self = saved_attribute("_self")
+    _saved_exponent = saved_attribute("_exponent", as_tensor=False)
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        p = self._exponent
+        if p == 0:
+            return (grad * 0,)
+        return (grad * p * unpack(self._self) ** (p - 1),)
+
+
+class PowBackward1(BinaryNode):
+    """out = self ** exponent (a tensor)  →  ``grad * exponent * self ** (exponent - 1)``
+    for self, ``grad * out * log(self)`` for the exponent."""
+
+    __slots__ = ("_self", "_exponent", "_result")
+    _saved = ("_self", "_exponent", "_result")
+    _saved_self = saved_attribute("_self")
+    _saved_exponent = saved_attribute("_exponent")
+    _saved_result = saved_attribute("_result")
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        base, p = unpack(self._self), unpack(self._exponent)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_base = grad * p * base ** (p - 1) if _wants(self, 0) else None
+            grad_p = None
+            if _wants(self, 1):
+                grad_p = np.where((base == 0) & (p >= 0), 0, grad * unpack(self._result) * np.log(base))
+        return self.fit(grad_base, grad_p)
+
+
+class PowBackward2(Node):
+    """out = number ** exponent (a tensor)  →  ``grad * out * log(number)``."""
+
+    __slots__ = ("_self", "_exponent", "_result")
+    _saved = ("_exponent", "_result")
+    _saved_self = saved_attribute("_self", as_tensor=False)
+    _saved_exponent = saved_attribute("_exponent")
+    _saved_result = saved_attribute("_result")
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        return (grad * unpack(self._result) * np.log(self._self),)
+
+
+def _power(x: Any, p: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.power(x, p)
+
+
+def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001  (PyTorch's name)
+    """``a ** exponent`` for a number or tensor exponent."""
+    data = compute(_power, a, exponent)
+    if data is NotImplemented:
+        return data
+    if type(exponent) is not Tensor:
+        node = make_node(PowBackward0, a)
+        if node is not None:
+            node._self, node._exponent = SavedTensor(a), scalar(exponent)
+        return announce("pow", Tensor(data, node), node, a, exponent)
+    node = make_node(PowBackward1, a, exponent)
+    out = Tensor(data, node)
+    if node is not None:
+        node._self, node._exponent = SavedTensor(a), SavedTensor(exponent)
+        node._result = SavedTensor(out, output_of="PowBackward1")
+        node.remember_inputs(data, a, exponent)
+    return announce("pow", out, node, a, exponent)
+
+
+def rpow(a: Tensor, base: Any) -> Tensor:
+    """``base ** a`` for a Python number ``base``."""
+    pair = operands(a, base)
+    if pair is None:
+        return NotImplemented
+    data = _power(pair[1], pair[0])
+    node = make_node(PowBackward2, a)
+    out = Tensor(data, node)
+    if node is not None:
+        node._self, node._exponent = scalar(base), SavedTensor(a)
+        node._result = SavedTensor(out, output_of="PowBackward2")
+    return announce("pow", out, node, base, a)
+
+
+# --- matrix products ---------------------------------------------------------------------
+
+
+class MmBackward0(BinaryNode):
+    """out = self @ mat2  →  ``grad @ mat2ᵀ`` for self, ``selfᵀ @ grad`` for mat2."""
+
+    __slots__ = ("_self", "_mat2")
+    _saved = ("_self", "_mat2")
+    _saved_self = saved_attribute("_self")
+    _saved_mat2 = saved_attribute("_mat2")
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        return (
+            None if self._mat2 is None else grad @ unpack(self._mat2).T,
+            None if self._self is None else unpack(self._self).T @ grad,
+        )
+
+
+class MvBackward0(BinaryNode):
+    """out = self @ vec  →  ``outer(grad, vec)`` for self, ``selfᵀ @ grad`` for vec."""
+
+    __slots__ = ("_self", "_vec")
+    _saved = ("_self", "_vec")
+    _saved_self = saved_attribute("_self")
+    _saved_vec = saved_attribute("_vec")
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        return (
+            None if self._vec is None else np.outer(grad, unpack(self._vec)),
+            None if self._self is None else unpack(self._self).T @ grad,
+        )
+
+
+class DotBackward0(BinaryNode):
+    """out = self · tensor  →  ``grad * tensor`` for self, ``grad * self`` for tensor."""
+
+    __slots__ = ("_self", "_tensor")
+    _saved = ("_self", "_tensor")
+    _saved_self = saved_attribute("_self")
+    _saved_tensor = saved_attribute("_tensor")
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        return (
+            None if self._tensor is None else grad * unpack(self._tensor),
+            None if self._self is None else grad * unpack(self._self),
+        )
+
+
+_MATMUL = {(2, 2): (MmBackward0, "_mat2"), (2, 1): (MvBackward0, "_vec"),
+           (1, 1): (DotBackward0, "_tensor")}
+
+
+def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
+    sa, sb = a.shape, b.shape
+    if a.ndim == 1 and b.ndim == 1:
+        return RuntimeError(
+            f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have "
+            f"the same number of elements, but got {sa[0]} and {sb[0]} elements respectively"
+        )
+    if b.ndim == 1:
+        return RuntimeError(f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), "
+                            f"vec ({sb[0]})")
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                        f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})")
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b`` for 1-d and 2-d tensors (dot, matrix-vector, matrix-matrix)."""
+    if type(b) is not Tensor or type(a) is not Tensor:
+        return NotImplemented
+    if a.ndim == 1 and b.ndim == 2:  # PyTorch: unsqueeze, mm, squeeze
+        return squeeze0(matmul(unsqueeze(a, 0), b))
+    if (a.ndim, b.ndim) not in _MATMUL:
+        raise RuntimeError(
+            f"gradlab's matmul takes 1-d and 2-d tensors; got {a.ndim}-d and {b.ndim}-d"
+        )
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{a.dtype.name} != {b.dtype.name}")
+    if a.shape[-1] != b.shape[0]:
+        raise _matmul_error(a, b)
+    data = a._data @ b._data
+    cls, other_slot = _MATMUL[(a.ndim, b.ndim)]
+    node = make_node(cls, a, b)
+    if node is not None:
+        setattr(node, other_slot, SavedTensor(b) if needs_grad(a) else None)
+        node._self = SavedTensor(a) if needs_grad(b) else None
+    return announce("matmul", Tensor(data, node), node, a, b)
+
+
+from gradlab._ops.shape import squeeze0, unsqueeze  # noqa: E402  (shape ops use arithmetic)

@@ -1,0 +1,131 @@
+"""In-place ops: ``add_ sub_ mul_ div_ zero_ fill_`` and ``+= -= *= /=``.
+
+An in-place op writes into the tensor's storage, bumps its version (so nodes that saved
+the old values notice), and, on the graph, makes the op's node the tensor's new ``grad_fn``.
+Everything is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradlab._ops._common import Node, Tensor, make_node, scalar
+from gradlab._ops.arithmetic import add_data, div_data, mul_data, sub_data
+from gradlab.autograd import events
+from gradlab.autograd.grad_mode import is_grad_enabled
+from gradlab.autograd.saved import SavedTensor
+
+_LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
+_KIND_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
+
+
+def check_inplace(x: Tensor) -> None:
+    """Raise PyTorch's error if ``x`` may not be changed in place right now."""
+    if x._grad_fn is None and x._requires_grad and is_grad_enabled():
+        raise RuntimeError(_LEAF_MESSAGE)
+    if x._view_of is not None and x.requires_grad and is_grad_enabled():
+        base, multi = x._view_of
+        if multi is not None:
+            raise RuntimeError(
+                f"Output {x._output_nr} of {multi} is a view and is being modified inplace. "
+                "This view is the output of a function that returns multiple views. Such "
+                "functions do not allow the output views to be modified inplace. You should "
+                "replace the inplace operation by an out-of-place one."
+            )
+        raise RuntimeError(
+            "gradlab does not support in-place ops on a view of a tensor that requires grad "
+            "(PyTorch rewrites the base's history for this); use an out-of-place op instead."
+        )
+
+
+def finish_inplace(name: str, x: Tensor, other: Any, node: Node | None) -> Tensor:
+    """Bump ``x``'s version, hang ``node`` on it as its new ``grad_fn``, and announce it."""
+    x._bump_version()
+    if node is not None:
+        x._grad_fn, x._output_nr = node, 0
+    if events.listeners:
+        events.emit(events.InplaceApplied(name, x, other, x._version, node))
+    return x
+
+
+def _apply(name: str, x: Tensor, other: Any,
+           compute: Callable[[Tensor, Any], tuple[Any, Node | None]]) -> Tensor:
+    check_inplace(x)
+    data, node = compute(x, other)
+    if data is NotImplemented:
+        return data
+    if np.shape(data) != x._data.shape:
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                           f"shape {list(np.shape(data))}")
+    if not np.can_cast(data.dtype, x._data.dtype, casting="same_kind"):
+        raise RuntimeError(f"result type {_KIND_NAMES[data.dtype.kind]} can't be cast to the "
+                           f"desired output type {_KIND_NAMES[x._data.dtype.kind]}")
+    if node is not None:
+        _keep_old_values(node, x)
+    x._storage()[...] = data
+    return finish_inplace(name, x, other, node)
+
+
+def _keep_old_values(node: Node, x: Tensor) -> None:
+    """A node that saved ``x`` itself needs the values from before the write: save a copy."""
+    for slot in node._saved:
+        saved = getattr(node, slot)
+        if type(saved) is SavedTensor and saved.tensor is x:
+            setattr(node, slot, SavedTensor(Tensor(np.array(x._data, copy=True))))
+
+
+def add_(x: Tensor, other: Any) -> Tensor:
+    """``x += other``."""
+    return _apply("add_", x, other, add_data)
+
+
+def sub_(x: Tensor, other: Any) -> Tensor:
+    """``x -= other``."""
+    return _apply("sub_", x, other, sub_data)
+
+
+def mul_(x: Tensor, other: Any) -> Tensor:
+    """``x *= other``."""
+    return _apply("mul_", x, other, mul_data)
+
+
+def div_(x: Tensor, other: Any) -> Tensor:
+    """``x /= other``."""
+    return _apply("div_", x, other, div_data)
+
+
+class ZeroBackward0(Node):
+    """self.zero_()  →  the old values no longer matter: their gradient is 0."""
+
+    __slots__ = ()
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        return (np.zeros_like(grad),)
+
+
+class FillBackward2(ZeroBackward0):
+    """self.fill_(value)  →  the old values no longer matter: their gradient is 0."""
+
+    __slots__ = ()
+
+
+def _overwrite(name: str, x: Tensor, value: Any, cls: type[Node]) -> Tensor:
+    check_inplace(x)
+    if scalar(value) is None:
+        raise TypeError(f"{name}() received an invalid value {value!r}: expected a number")
+    node = make_node(cls, x)
+    x._storage()[...] = value
+    return finish_inplace(name, x, value, node)
+
+
+def zero_(x: Tensor) -> Tensor:
+    """Set every element to 0."""
+    return _overwrite("zero_", x, 0, ZeroBackward0)
+
+
+def fill_(x: Tensor, value: Any) -> Tensor:
+    """Set every element to ``value``."""
+    return _overwrite("fill_", x, value, FillBackward2)

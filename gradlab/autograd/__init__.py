@@ -1,0 +1,146 @@
+"""gradlab.autograd: run the backward graph, and write your own differentiable ops.
+
+>>> import gradlab
+>>> a = gradlab.tensor(2.0, requires_grad=True)
+>>> (g,) = gradlab.autograd.grad(a * a, [a])
+>>> g
+tensor(4.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradlab.autograd import events
+from gradlab.autograd.engine import GraphTask
+from gradlab.autograd.function import Function, FunctionCtx
+from gradlab.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradlab.autograd.graph import AccumulateGrad, Node, gradient_edge
+
+__all__ = [
+    "AccumulateGrad", "Function", "FunctionCtx", "Node", "backward", "enable_grad", "grad",
+    "gradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
+]
+
+
+def _as_list(x: Any) -> list[Any]:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _roots(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None) -> tuple[list, list]:
+    """The graph edges to start from and their seed gradients, with PyTorch's checks."""
+    grads = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
+    roots, seeds = [], []
+    for i, (out, grad) in enumerate(zip(outputs, grads, strict=True)):
+        if grad is None:
+            if out.requires_grad and out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            grad_data = np.ones(out.shape, dtype=out._data.dtype)
+        else:
+            grad_data = getattr(grad, "_data", None)
+            if grad_data is None:
+                grad_data = np.asarray(grad, dtype=out._data.dtype)
+            if np.shape(grad_data) != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of "
+                    f"gradlab.Size({list(np.shape(grad_data))}) and output[{i}] has a shape of "
+                    f"gradlab.Size({list(out.shape)})."
+                )
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        roots.append(gradient_edge(out))
+        seeds.append(grad_data)
+    return roots, seeds
+
+
+def _run(task: GraphTask) -> None:
+    """Drain the task's step stream, handing each step to the listeners (the recorder)."""
+    if task.trace:
+        for step in task.steps():
+            events.emit(step)
+    else:
+        task.run()
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Any] | None = None,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves
+    (or only of ``inputs``). See ``Tensor.backward``."""
+    if create_graph:
+        raise NotImplementedError("gradlab does not record the backward pass itself "
+                                  "(create_graph=True); higher-order gradients need PyTorch.")
+    roots, seeds = _roots(_as_list(tensors), grad_tensors)
+    if inputs is None:
+        _run(GraphTask(roots, seeds, bool(retain_graph), trace=bool(events.listeners)))
+        return
+    inputs = _as_list(inputs)
+    edges = [gradient_edge(t) for t in inputs]
+    task = GraphTask(roots, seeds, bool(retain_graph), capture=edges, accumulate=False,
+                     trace=bool(events.listeners))
+    _run(task)
+    from gradlab._tensor import Tensor
+
+    for t, e in zip(inputs, edges):
+        g = task.captured.get(e)
+        if g is not None:
+            g = np.array(np.broadcast_to(g, t.shape), dtype=t._data.dtype)
+            t._grad = Tensor(g) if t._grad is None else Tensor(t._grad._data + g)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple[Any, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned instead of being
+    accumulated into ``.grad``.
+
+    >>> import gradlab
+    >>> x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    >>> gradlab.autograd.grad((x ** 2).sum(), x)
+    (tensor([2., 4.]),)
+    """
+    from gradlab._tensor import Tensor
+
+    if create_graph:
+        raise NotImplementedError("gradlab does not record the backward pass itself "
+                                  "(create_graph=True); higher-order gradients need PyTorch.")
+    inputs = _as_list(inputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots, seeds = _roots(_as_list(outputs), grad_outputs)
+    edges = [gradient_edge(t) for t in inputs]
+    task = GraphTask(roots, seeds, bool(retain_graph), capture=edges, accumulate=False,
+                     trace=bool(events.listeners))
+    _run(task)
+    result = []
+    for i, (t, e) in enumerate(zip(inputs, edges)):
+        g = task.captured.get(e)
+        if g is None:
+            if not (allow_unused or materialize_grads):
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(Tensor(np.zeros(t.shape, t._data.dtype)) if materialize_grads else None)
+        else:
+            result.append(Tensor(np.array(np.broadcast_to(g, t.shape), dtype=t._data.dtype)))
+    return tuple(result)
+
+
+from gradlab.autograd.gradcheck import gradcheck  # noqa: E402  (uses grad above)

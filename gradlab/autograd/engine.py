@@ -1,0 +1,285 @@
+"""The backward engine: runs the graph's nodes in dependency order, one step at a time.
+
+Like PyTorch's engine it first counts, for every node reachable from the roots, how many
+edges lead into it; a node runs once all of them have delivered their gradient (summed
+where the forward graph split). Among ready nodes the most recently created runs first, and
+``AccumulateGrad`` runs as soon as it is ready. There is no recursion, so a chain of a
+million ops is fine.
+
+``GraphTask.steps()`` is a generator: with ``trace=True`` it yields the events of
+:mod:`gradlab.autograd.events` as it goes, which is what the recorder and stepper show.
+
+>>> import gradlab
+>>> from gradlab.autograd.engine import GraphTask
+>>> a = gradlab.tensor(2.0, requires_grad=True)
+>>> c = a * 3
+>>> task = GraphTask([(c.grad_fn, 0)], [gradlab.ones(()).numpy()], trace=True)
+>>> [type(e).__name__ for e in task.steps()][:3]
+['BackwardStarted', 'NodeExecuted', 'GradientSent']
+>>> a.grad
+tensor(3.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from heapq import heappop, heappush
+from typing import Any
+
+import numpy as np
+
+from gradlab.autograd import events as ev
+from gradlab.autograd.graph import AccumulateGrad, Node
+
+
+class GraphTask:
+    """One backward pass from ``roots`` (``(node, index)`` pairs) seeded with ``grads``.
+
+    ``retain_graph``: keep saved tensors for another pass. ``capture``: edges whose incoming
+    gradient to hand back (for ``autograd.grad``); with it, only nodes that lead to a
+    captured edge run, and leaves are not accumulated into unless ``accumulate`` is true.
+    """
+
+    def __init__(
+        self,
+        roots: Sequence[tuple[Node, int]],
+        grads: Sequence[np.ndarray],
+        retain_graph: bool = False,
+        capture: Sequence[tuple[Node, int]] | None = None,
+        accumulate: bool = True,
+        trace: bool = False,
+    ) -> None:
+        self.roots = tuple(roots)
+        self.grads = tuple(grads)
+        self.retain_graph = retain_graph
+        self.capture = None if capture is None else tuple(capture)
+        self.accumulate = accumulate
+        self.trace = trace
+        self.captured: dict[tuple[Node, int], np.ndarray] = {}
+
+    def run(self) -> None:
+        """Run the whole pass without producing events."""
+        for _ in self.steps():
+            pass
+
+    def steps(self) -> Iterator[Any]:
+        trace = self.trace
+        deps = _count_dependencies(n for n, _ in self.roots)
+        starts = dict.fromkeys(n for n, _ in self.roots)
+        if self.capture is not None:
+            deps, useful = _prune(self.roots, {n for n, _ in self.capture})
+            starts = {n: None for n in starts if n in useful}
+        targets: dict[Node, list[int]] = {}
+        for node, index in self.capture or ():
+            targets.setdefault(node, []).append(index)
+        buffers: dict[Node, Any] = {}
+        for (node, index), grad in zip(self.roots, self.grads, strict=True):
+            _deliver(buffers, node, index, grad)
+        if trace:
+            yield ev.BackwardStarted(self.roots, self.grads)
+
+        ready: list[tuple[int, Node]] = []
+        for node in starts:
+            if node not in deps:
+                heappush(ready, (-node._seq, node))
+        pending = heappop(ready)[1] if len(ready) == 1 else None
+        executed = 0
+        while True:
+            if pending is not None:
+                node, pending = pending, None
+            elif ready:
+                node = heappop(ready)[1]
+            else:
+                break
+            executed += 1
+            grads_in = buffers.pop(node, None)
+            try:
+                if node._hooks is not None or type(node) is AccumulateGrad or trace:
+                    grads_out = yield from self._execute_with_extras(node, grads_in, targets)
+                elif grads_in is None:
+                    grads_out = None
+                else:
+                    if node in targets:
+                        self._capture(node, grads_in, targets[node])
+                    grads_out = node.apply(grads_in)
+            except Exception as error:
+                if trace:
+                    yield ev.BackwardFailed(node, error)
+                raise
+            if not self.retain_graph and node._saved:
+                node.release_variables()
+
+            for position, (target, index) in enumerate(node.next_functions):
+                if target is None or target not in deps:
+                    continue
+                grad = None if grads_out is None else grads_out[position]
+                if grad is not None:
+                    total = _deliver(buffers, target, index, grad)
+                    if trace:
+                        yield ev.GradientSent(node, target, index, grad, total)
+                remaining = deps[target] - 1
+                if remaining:
+                    deps[target] = remaining
+                    continue
+                del deps[target]
+                if pending is None and not ready:
+                    pending = target
+                else:
+                    if pending is not None:
+                        heappush(ready, (-pending._seq, pending))
+                        pending = None
+                    heappush(ready, (-target._seq, target))
+        if trace:
+            yield ev.BackwardFinished(executed)
+
+    def _capture(self, node: Node, grads_in: Any, indices: list[int]) -> None:
+        for index in indices:
+            grad = grads_in[index] if node.multi_output else grads_in
+            if grad is not None:
+                self.captured[(node, index)] = grad
+
+    def _execute_with_extras(self, node: Node, grads_in: Any, targets: dict) -> Iterator[Any]:
+        """Run ``node`` with its hooks, captures and (when tracing) its events."""
+        from gradlab._tensor import Tensor
+
+        trace = self.trace
+        multi = node.multi_output
+        if multi and grads_in is not None:
+            grads_in = list(grads_in)
+        hooks = node._hooks
+        if type(node) is AccumulateGrad:
+            tensor_hooks = {0: node.variable._hooks} if node.variable._hooks else {}
+        else:
+            tensor_hooks = hooks.tensor_pre if hooks is not None else {}
+        retains = hooks.retains_grad if hooks is not None else {}
+
+        def replace(index: int, kind: str, fn: Any) -> Iterator[Any]:
+            nonlocal grads_in
+            current = grads_in[index] if multi else grads_in
+            if current is None:
+                return
+            result = fn(Tensor(current))
+            new = current if result is None else _checked_hook_result(fn, current, result)
+            if multi:
+                grads_in[index] = new
+            else:
+                grads_in = new
+            if trace:
+                yield ev.HookFired(node, kind, fn, current, new)
+
+        if grads_in is not None:
+            for index, table in sorted(tensor_hooks.items()):
+                for fn in tuple(table.values()):
+                    yield from replace(index, "tensor", fn)
+            for index, fn in sorted(retains.items()):
+                yield from replace(index, "retain_grad", fn)
+            if node in targets:
+                self._capture(node, grads_in, targets[node])
+            if hooks is not None:
+                for fn in tuple(hooks.pre.values()):
+                    grad_tuple = tuple(grads_in) if multi else (grads_in,)
+                    result = fn(tuple(None if g is None else Tensor(g) for g in grad_tuple))
+                    if result is not None:
+                        new = [None if g is None else g._data for g in result]
+                        grads_in = new if multi else new[0]
+                    if trace:
+                        yield ev.HookFired(node, "prehook", fn, grad_tuple, grads_in)
+
+        is_accumulator = type(node) is AccumulateGrad
+        if grads_in is None or (is_accumulator and not self._accumulates(node)):
+            grads_out = None
+        else:
+            before = None
+            if is_accumulator and trace and node.variable._grad is not None:
+                before = np.array(node.variable._grad._data)
+            grads_out = node.apply(grads_in)
+            if hooks is not None and hooks.post:
+                grad_tuple = tuple(grads_in) if multi else (grads_in,)
+                for fn in tuple(hooks.post.values()):
+                    wrapped = tuple(None if g is None else Tensor(g) for g in grads_out)
+                    result = fn(wrapped, tuple(None if g is None else Tensor(g) for g in grad_tuple))
+                    if result is not None:
+                        grads_out = tuple(None if g is None else g._data for g in result)
+                    if trace:
+                        yield ev.HookFired(node, "hook", fn, grad_tuple, grads_out)
+            if trace and is_accumulator:
+                after = np.array(node.variable._grad._data)
+                yield ev.GradAccumulated(node, node.variable, before, after)
+        if trace:
+            received = tuple(grads_in) if multi and grads_in is not None else (grads_in,)
+            yield ev.NodeExecuted(node, received, tuple(grads_out or ()))
+        return grads_out
+
+    def _accumulates(self, node: AccumulateGrad) -> bool:
+        if self.capture is None:
+            return True
+        return self.accumulate and (node, 0) not in set(self.capture)
+
+
+def _checked_hook_result(fn: Any, current: np.ndarray, result: Any) -> np.ndarray:
+    data = getattr(result, "_data", None)
+    if data is None:
+        raise TypeError(f"hook '{getattr(fn, '__name__', fn)}' should return a Tensor or None")
+    if np.shape(data) != np.shape(current):
+        raise RuntimeError(
+            f"hook '{getattr(fn, '__name__', fn)}' has changed the size of value"
+        )
+    return data
+
+
+def _deliver(buffers: dict[Node, Any], node: Node, index: int, grad: Any) -> Any:
+    """Add ``grad`` into ``node``'s input buffer slot ``index``; return the slot's total."""
+    if node.multi_output:
+        slots = buffers.get(node)
+        if slots is None:
+            slots = buffers[node] = [None] * len(node.output_shapes())
+        total = grad if slots[index] is None else slots[index] + grad
+        slots[index] = total
+        return total
+    old = buffers.get(node)
+    total = grad if old is None else old + grad
+    buffers[node] = total
+    return total
+
+
+def _count_dependencies(roots: Iterator[Node]) -> dict[Node, int]:
+    """For each node reachable from ``roots``, how many edges lead into it."""
+    deps: dict[Node, int] = {}
+    stack = list(dict.fromkeys(roots))
+    seen = set(stack)
+    while stack:
+        for target, _ in stack.pop().next_functions:
+            if target is None:
+                continue
+            deps[target] = deps.get(target, 0) + 1
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return deps
+
+
+def _prune(roots: Sequence[tuple[Node, int]], goals: set[Node]) -> tuple[dict, set]:
+    """The nodes on a path to one of ``goals``, and their dependency counts among them."""
+    order: list[Node] = []  # reverse topological: every node after all nodes it leads to
+    stack: list[tuple[Node, bool]] = [(n, False) for n, _ in roots]
+    seen: set[Node] = set()
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((t, False) for t, _ in node.next_functions if t is not None and t not in seen)
+    useful = set()
+    for node in order:
+        if node in goals or any(t in useful for t, _ in node.next_functions if t is not None):
+            useful.add(node)
+    pruned: dict[Node, int] = {}
+    for node in useful:
+        for target, _ in node.next_functions:
+            if target in useful:
+                pruned[target] = pruned.get(target, 0) + 1
+    return pruned, useful

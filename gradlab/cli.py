@@ -1,0 +1,182 @@
+"""The ``gradlab`` command: ``gradlab lessons`` sets up the lesson notebooks and opens JupyterLab.
+
+This module imports only the standard library, so the command starts fast and can explain a
+missing JupyterLab instead of crashing on an import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+START_NOTEBOOK = "00_start_here.ipynb"
+DEFAULT_DIR = "gradlab-lessons"
+MISSING_JUPYTERLAB = (
+    'JupyterLab is not installed. Install the lessons extra: pip install "gradlab[lessons]"'
+)
+SOURCE_ENV = "GRADLAB_LESSONS_SOURCE"
+_SKIPPED = {"__init__.py", "__pycache__"}
+
+
+def lessons_source() -> Path:
+    """Return the folder holding the lesson notebooks to copy.
+
+    A regular install carries them inside the package as ``gradlab/lessons`` (setup.py maps
+    the repository's ``lessons/`` there); an editable install or a source checkout uses the
+    repository's top-level ``lessons/`` folder directly. The environment variable
+    ``GRADLAB_LESSONS_SOURCE`` names another folder instead (for tests, or an instructor's
+    own notebooks).
+    """
+    override = os.environ.get(SOURCE_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    package_dir = Path(__file__).resolve().parent
+    shipped = package_dir / "lessons"
+    if shipped.is_dir():
+        return shipped
+    checkout = package_dir.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "lessons").is_dir():
+        return checkout / "lessons"
+    raise FileNotFoundError(f"gradlab's lesson notebooks were not found next to {package_dir}")
+
+
+def _lesson_files(source: Path) -> list[Path]:
+    """List the lesson files under ``source``, relative to it, skipping hidden and cache files."""
+    files = []
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if path.is_file() and not any(p.startswith(".") or p in _SKIPPED for p in rel.parts):
+            files.append(rel)
+    return files
+
+
+def copy_lessons(source: Path, dest: Path) -> tuple[list[Path], list[Path]]:
+    """Copy the lessons from ``source`` into ``dest``, never overwriting a file already there.
+
+    Returns ``(copied, kept)``: relative paths of the files copied, and of the files left
+    alone because the learner already has them (possibly edited).
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    copied: list[Path] = []
+    kept: list[Path] = []
+    for rel in _lesson_files(source):
+        target = dest / rel
+        if target.exists():
+            kept.append(rel)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / rel, target)
+        copied.append(rel)
+    return copied, kept
+
+
+def jupyterlab_available() -> bool:
+    """Tell whether JupyterLab can be imported by this Python."""
+    return importlib.util.find_spec("jupyterlab") is not None
+
+
+def jupyterlab_command(
+    folder: Path, *, no_browser: bool = False, port: int | None = None, extra: Sequence[str] = ()
+) -> list[str]:
+    """Build the command line that runs JupyterLab on ``folder``, opening the start notebook."""
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}"]
+    if no_browser:
+        cmd.append("--no-browser")
+    if port is not None:
+        cmd.append(f"--ServerApp.port={port}")
+    cmd.extend(extra)
+    start = folder / START_NOTEBOOK
+    if start.is_file():
+        cmd.append(str(start))
+    return cmd
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    """Describe the command line."""
+    parser = argparse.ArgumentParser(
+        prog="gradlab", description="Learn how PyTorch's autograd works, inside Jupyter."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    lessons = commands.add_parser(
+        "lessons",
+        help="copy the lesson notebooks into a folder and open them in JupyterLab",
+        description=(
+            "Copy the lesson notebooks into a working folder (files you already have there are "
+            "kept as they are) and open them in JupyterLab. Arguments after -- go to JupyterLab "
+            "unchanged, e.g. gradlab lessons -- --allow-root"
+        ),
+    )
+    lessons.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(DEFAULT_DIR),
+        help=f"working folder for your copy of the lessons (default: ./{DEFAULT_DIR})",
+    )
+    lessons.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    lessons.add_argument("--port", type=int, help="port for JupyterLab (default: its own)")
+    return parser
+
+
+def run_lessons(folder: Path, *, no_browser: bool, port: int | None, extra: Sequence[str]) -> int:
+    """Copy the lessons into ``folder`` and run JupyterLab there until it stops; return its code."""
+    if not jupyterlab_available():
+        print(MISSING_JUPYTERLAB, file=sys.stderr)
+        return 1
+    folder = folder.expanduser().resolve()
+    try:
+        source = lessons_source()
+        if not source.is_dir():
+            raise FileNotFoundError(f"{source} is not a folder")
+    except FileNotFoundError as exc:
+        print(f"Cannot find the lesson notebooks: {exc}", file=sys.stderr)
+        return 1
+    copied, kept = copy_lessons(source, folder)
+    if copied:
+        print(f"Copied {len(copied)} lesson file(s) into {folder}")
+    if kept:
+        names = ", ".join(str(p) for p in kept)
+        print(f"Kept your own copies (not overwritten): {names}")
+        print("Delete or rename a file to get the original lesson back.")
+    return _launch(
+        jupyterlab_command(folder, no_browser=no_browser, port=port, extra=extra), folder
+    )
+
+
+def _launch(cmd: list[str], cwd: Path) -> int:
+    """Run ``cmd`` in ``cwd`` as JupyterLab's own process, so Ctrl-C and signals reach it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.chdir(cwd)
+        os.execv(cmd[0], cmd)  # does not return
+    proc = subprocess.Popen(cmd, cwd=cwd)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:  # JupyterLab got the Ctrl-C too and decides whether to stop
+            continue
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``gradlab`` command line; return the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, extra = args[:cut], args[cut + 1 :]
+    options = _build_parser().parse_args(args)
+    if options.command == "lessons":
+        return run_lessons(
+            options.dir, no_browser=options.no_browser, port=options.port, extra=extra
+        )
+    return 2  # pragma: no cover - argparse rejects unknown commands first
+
+
+if __name__ == "__main__":
+    sys.exit(main())
