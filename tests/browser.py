@@ -7,6 +7,7 @@ then::
 
     open_notebook(lab_page, jupyter_lab, "demo.ipynb")
     run_all(lab_page)
+    wait_for_widget(lab_page, "button.jupyter-button")
     lab_page.locator("button.jupyter-button").click()
     assert_widgets_rendered(lab_page)
 
@@ -239,6 +240,24 @@ def run_all(page: Page, timeout: float = 60.0) -> None:
     """Run every cell of the current notebook, waiting until execution finished."""
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     wait_idle(page, timeout)
+
+
+def wait_for_widget(page: Page, selector: str, timeout: float = 30.0) -> None:
+    """Wait until ``selector`` is in the page; fail at once if a widget failed to render.
+
+    A widget whose front-end is missing shows as text (``VBox(children=...``): waiting for its
+    DOM would only time out, so the failure is reported as soon as that text appears.
+    """
+    page.wait_for_function(
+        """([selector, failures]) => {
+          if (document.querySelector(selector)) return true;
+          const text = document.querySelector('.jp-Notebook')?.innerText ?? '';
+          return failures.some(f => text.includes(f));
+        }""",
+        arg=[selector, list(RENDER_FAILURES)],
+        timeout=timeout * 1000,
+    )
+    assert_widgets_rendered(page)
 
 
 def assert_widgets_rendered(page: Page) -> None:

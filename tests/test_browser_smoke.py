@@ -9,6 +9,7 @@ from tests.browser import (
     assert_widgets_rendered,
     open_notebook,
     run_all,
+    wait_for_widget,
     write_notebook,
 )
 
@@ -34,8 +35,8 @@ def test_button_click_updates_html(jupyter_lab: JupyterLab, lab_page) -> None:
     open_notebook(lab_page, jupyter_lab, "smoke.ipynb")
     run_all(lab_page)
 
+    wait_for_widget(lab_page, ".widget-html-content")
     html = lab_page.locator(".widget-html-content")
-    html.wait_for()
     assert html.inner_text() == "not clicked"
     lab_page.locator("button.jupyter-button", has_text="Click me").click()
     lab_page.wait_for_function(

@@ -43,11 +43,10 @@ def make_node(cls: type[Node], *inputs: Any) -> Node | None:
     (grad mode is off, or no input requires grad)."""
     if not _grad_mode["enabled"]:
         return None
-    edges = tuple(edge(x) for x in inputs)
-    for e in edges:
-        if e is not NO_EDGE:
-            return cls(edges)
-    return None
+    edges = tuple(map(edge, inputs))
+    if edges.count(NO_EDGE) == len(edges):
+        return None
+    return cls(edges)
 
 
 def announce(name: str, out: Tensor, node: Node | None, *inputs: Any) -> Tensor:
@@ -59,6 +58,8 @@ def announce(name: str, out: Tensor, node: Node | None, *inputs: Any) -> Tensor:
 
 def scalar(value: Any) -> Any:
     """A Python number taking part in an op, or None if ``value`` is not a number."""
+    if type(value) is float or type(value) is int:
+        return value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, Number) and not isinstance(value, complex):
@@ -70,7 +71,12 @@ def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
     """The numpy operands of a binary op, cast to the dtype PyTorch computes in
     (None when ``b`` is neither a tensor nor a number)."""
     ad = a._data
-    if type(b) is Tensor:
+    kind = type(b)
+    if kind is float or kind is int:  # the common case, decided without a call
+        bd = b
+        if kind is int or ad.dtype.kind == "f":
+            return ad, bd
+    elif kind is Tensor:
         bd = b._data
         if ad.dtype == bd.dtype:
             return ad, bd
@@ -125,10 +131,6 @@ class BinaryNode(Node):
 
     __slots__ = ("_fit",)
 
-    def __init__(self, next_functions: tuple) -> None:
-        super().__init__(next_functions)
-        self._fit: tuple | None = None
-
     def fit(self, grad_a: Any, grad_b: Any) -> tuple[Any, Any]:
         """Each input's gradient in that input's own shape and dtype."""
         if self._fit is None:
@@ -141,17 +143,10 @@ class BinaryNode(Node):
         return grad_a, grad_b
 
     def remember_inputs(self, out: Any, a: Any, b: Any) -> None:
-        """Note input shapes and dtypes that differ from the output's, for ``fit``."""
+        """Note input shapes and dtypes that differ from the output's, for ``fit``.
+        (A Python number gets no gradient, so it counts as matching.)"""
         shape, dt = out.shape, out.dtype
-        sa, sb = np.shape(_data(a)), np.shape(_data(b))
-        da, db = _dtype_of(a, dt), _dtype_of(b, dt)
-        if sa != shape or sb != shape or da != dt or db != dt:
-            self._fit = ((sa, da), (sb, db))
-
-
-def _data(x: Any) -> Any:
-    return x._data if type(x) is Tensor else x
-
-
-def _dtype_of(x: Any, default: np.dtype) -> np.dtype:
-    return x._data.dtype if type(x) is Tensor else default
+        sa, da = (a._data.shape, a._data.dtype) if type(a) is Tensor else (shape, dt)
+        sb, db = (b._data.shape, b._data.dtype) if type(b) is Tensor else (shape, dt)
+        same = sa == shape and sb == shape and da == dt and db == dt
+        self._fit = None if same else ((sa, da), (sb, db))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import operator
+
 import numpy as np
 
 from gradlab._ops._common import (
@@ -24,12 +26,13 @@ from gradlab._ops._common import (
     scalar,
 )
 from gradlab._ops.pointwise import ReciprocalBackward0, unary
+from gradlab.autograd import events
 from gradlab.autograd.saved import SavedTensor, saved_attribute, unpack
 
 
 def save(x: Any) -> Any:
     """What a node keeps of an input: a version-checked tensor, or the Python number."""
-    return SavedTensor(x) if type(x) is Tensor else x
+    return x if type(x) is not Tensor else SavedTensor(x)
 
 
 def compute(ufunc: Any, a: Tensor, b: Any) -> Any:
@@ -61,7 +64,7 @@ class AddBackward0(BinaryNode):
 
 
 def add_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
-    data = compute(np.add, a, b)
+    data = compute(operator.add, a, b)
     if data is NotImplemented:
         return data, None
     node = make_node(AddBackward0, a, b)
@@ -75,7 +78,8 @@ def add(a: Tensor, b: Any) -> Tensor:
     data, node = add_data(a, b)
     if data is NotImplemented:
         return data
-    return announce("add", Tensor(data, node), node, a, b)
+    out = Tensor(data, node)
+    return announce("add", out, node, a, b) if events.listeners else out
 
 
 class SubBackward0(BinaryNode):
@@ -89,7 +93,7 @@ class SubBackward0(BinaryNode):
 
 
 def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
-    data = compute(np.subtract, a, b)
+    data = compute(operator.sub, a, b)
     if data is NotImplemented:
         return data, None
     node = make_node(SubBackward0, a, b)
@@ -103,7 +107,8 @@ def sub(a: Tensor, b: Any) -> Tensor:
     data, node = sub_data(a, b)
     if data is NotImplemented:
         return data
-    return announce("sub", Tensor(data, node), node, a, b)
+    out = Tensor(data, node)
+    return announce("sub", out, node, a, b) if events.listeners else out
 
 
 class RsubBackward1(Node):
@@ -145,13 +150,14 @@ class MulBackward0(BinaryNode):
 
 
 def mul_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
-    data = compute(np.multiply, a, b)
+    data = compute(operator.mul, a, b)
     if data is NotImplemented:
         return data, None
     node = make_node(MulBackward0, a, b)
     if node is not None:
-        node._other = save(b) if needs_grad(a) else None
-        node._self = save(a) if needs_grad(b) else None
+        edge_a, edge_b = node.next_functions
+        node._other = None if edge_a is NO_EDGE else save(b)
+        node._self = None if edge_b is NO_EDGE else save(a)
         node.remember_inputs(data, a, b)
     return data, node
 
@@ -161,7 +167,8 @@ def mul(a: Tensor, b: Any) -> Tensor:
     data, node = mul_data(a, b)
     if data is NotImplemented:
         return data
-    return announce("mul", Tensor(data, node), node, a, b)
+    out = Tensor(data, node)
+    return announce("mul", out, node, a, b) if events.listeners else out
 
 
 class DivBackward0(BinaryNode):
@@ -205,7 +212,8 @@ def div(a: Tensor, b: Any) -> Tensor:
     data, node = div_data(a, b)
     if data is NotImplemented:
         return data
-    return announce("div", Tensor(data, node), node, a, b)
+    out = Tensor(data, node)
+    return announce("div", out, node, a, b) if events.listeners else out
 
 
 def reciprocal(a: Tensor) -> Tensor:

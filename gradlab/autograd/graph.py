@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from gradlab.autograd.saved import FREED
+
 _sequence = itertools.count()
 _handle_ids = itertools.count()
 
@@ -108,8 +110,6 @@ class Node:
 
     def release_variables(self) -> None:
         """Free the saved values (called after a backward without ``retain_graph``)."""
-        from gradlab.autograd.saved import FREED
-
         for slot in self._saved:
             if getattr(self, slot) is not None:
                 setattr(self, slot, FREED)
