@@ -27,9 +27,9 @@ def manual_seed(seed: int) -> None:
 
 
 def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
-    out = Tensor(data)
-    if requires_grad:
-        out.requires_grad_(True)  # PyTorch's check: floating point only
+    if requires_grad and data.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    out = Tensor(data, requires_grad=bool(requires_grad))
     if events.listeners:
         events.emit(events.TensorCreated(out))
     return out

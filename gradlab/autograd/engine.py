@@ -116,7 +116,7 @@ class GraphTask:
                 if grad is not None:
                     total = _deliver(buffers, target, index, grad)
                     if trace:
-                        yield ev.GradientSent(node, target, index, grad, total)
+                        yield ev.GradientSent(node, position, target, index, grad, total)
                 remaining = deps[target] - 1
                 if remaining:
                     deps[target] = remaining

@@ -96,10 +96,11 @@ class NodeExecuted:
 
 @dataclass(frozen=True)
 class GradientSent:
-    """A gradient travels along one ``next_functions`` edge; ``total`` is what has
-    arrived at ``target`` for that index so far (the sum where the forward graph split)."""
+    """A gradient travels along ``source.next_functions[position]`` to ``(target, index)``;
+    ``total`` is what has arrived there so far (the sum where the forward graph split)."""
 
     source: Any
+    position: int
     target: Any
     index: int
     grad: np.ndarray

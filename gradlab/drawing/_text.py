@@ -12,8 +12,8 @@ from functools import lru_cache
 
 from .scene import Box
 
-#: Font families, monospace first (DejaVu ships with matplotlib), then fallbacks.
-MONO_FAMILY = ("DejaVu Sans Mono", "DejaVu Sans", "monospace")
+#: The box font (ships with matplotlib; covers ≠ → ∂ ∇ × ÷ … α β λ and friends).
+MONO_FAMILY = ("DejaVu Sans Mono",)
 ADVANCE = 0.602  # DejaVu Sans Mono advance width, in em
 ROW_SIZE = 10.0  # rows, tags, kind words, edge labels, legend (projector: >= 10 pt)
 TITLE_SIZE = 11.0

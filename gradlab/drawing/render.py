@@ -103,7 +103,7 @@ _RC.update(
         "figure.facecolor": "white",
     }
 )
-_FAMILY = list(tx.MONO_FAMILY)
+_FAMILY = ["monospace"]  # rc font.monospace: DejaVu Sans Mono (SVG: "DejaVu Sans Mono", monospace)
 _SVG_META = {"Date": None, "Creator": None}
 _PNG_META = {"Software": None}
 
