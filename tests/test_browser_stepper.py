@@ -1,0 +1,186 @@
+"""The stepper in a real browser: lesson 5 stepped in JupyterLab, and ``to_html()`` stepped
+from a file:// page, both in headless Chromium.
+
+The Lab test also saves ``docs/stepper.png``: the stepper mid-backward, for the README.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import (
+    JupyterLab,
+    assert_widgets_rendered,
+    open_notebook,
+    run_all,
+    wait_for_widget,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "stepper.png"
+
+LESSON5 = """\
+import gradlab
+
+with gradlab.record() as rec:
+    a = gradlab.tensor(2.0)
+    b = gradlab.tensor(2.0)
+    d = gradlab.tensor(2.0)
+    f = gradlab.tensor(2.0)
+    h = gradlab.tensor(2.0, requires_grad=True)
+    c = a * b
+    c.requires_grad_()
+    e = c * d
+    g = e * f
+    i = g / h
+    j = i + h
+    k = j * i
+    i.retain_grad()
+    k.backward()"""
+
+CELLS = [LESSON5, "gradlab.widgets.Stepper(gradlab.Walkthrough(rec))"]
+
+COUNTER = re.compile(r"step (\d+) / (\d+) · (\w+)")
+
+# Everything a test needs from the stepper's DOM, read in one round trip.
+_READ_STEPPER_JS = """() => {
+  const q = part => document.querySelector('.gradlab-stepper-' + part);
+  const content = part => q(part)?.querySelector('.widget-html-content');
+  return {
+    counter: content('counter')?.innerText ?? '',
+    source: content('source')?.innerText ?? '',
+    narration: content('narration')?.innerText ?? '',
+    frame: content('frame')?.innerHTML ?? '',
+    prevDisabled: q('prev')?.disabled ?? null,
+    nextDisabled: q('next')?.disabled ?? null,
+  };
+}"""
+
+
+def _read(page: Any) -> dict[str, Any]:
+    state = page.evaluate(_READ_STEPPER_JS)
+    match = COUNTER.search(state["counter"])
+    assert match, f"no step counter in {state['counter']!r}"
+    state["step"], state["total"], state["phase"] = (
+        int(match[1]),
+        int(match[2]),
+        match[3],
+    )
+    return state
+
+
+def _wait_for_step(page: Any, step: int) -> None:
+    page.wait_for_function(
+        """step => {
+          const c = document.querySelector('.gradlab-stepper-counter .widget-html-content');
+          return c && c.innerText.startsWith('step ' + step + ' /');
+        }""",
+        arg=step,
+        timeout=10_000,
+    )
+
+
+def _shows_backward_node(state: dict[str, Any]) -> bool:
+    return state["phase"] == "backward" and state["narration"].startswith("DivBackward0")
+
+
+def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, lab_page: Any) -> None:
+    """Click Next to the last step: narration and frame change, gradients -64 and 36 show."""
+    from tests.browser import write_notebook
+
+    page = lab_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    write_notebook(jupyter_lab.root_dir / "stepper.ipynb", CELLS)
+    open_notebook(page, jupyter_lab, "stepper.ipynb")
+    run_all(page)
+    wait_for_widget(page, ".gradlab-stepper-frame svg")
+    text = page.locator(".jp-Notebook").inner_text()
+    for fallback in ("Stepper(", "VBox(", "Traceback"):
+        assert fallback not in text
+
+    states = [_read(page)]
+    first = states[0]
+    assert (first["step"], first["phase"]) == (1, "forward")
+    assert first["prevDisabled"] and not first["nextDisabled"]
+    assert "<svg" in first["frame"]
+    total = first["total"]
+    assert total > 15
+
+    next_button = page.locator(".gradlab-stepper-next")
+    shot_at: int | None = None
+    while states[-1]["step"] < total:
+        next_button.click()
+        _wait_for_step(page, states[-1]["step"] + 1)
+        page.wait_for_function(  # the frame and narration arrive with the counter
+            "n => !!document.querySelector('.gradlab-stepper-frame svg')", arg=0
+        )
+        states.append(_read(page))
+        if shot_at is None and _shows_backward_node(states[-1]):
+            shot_at = states[-1]["step"]
+            stepper = page.locator(".gradlab-stepper")
+            stepper.evaluate("el => el.scrollIntoView({block: 'start'})")
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            stepper.screenshot(path=str(SCREENSHOT))
+
+    last = states[-1]
+    assert last["step"] == total and last["nextDisabled"] and not last["prevDisabled"]
+    assert len({s["narration"] for s in states}) == total
+    assert len({s["frame"] for s in states}) > total // 2
+    assert {s["phase"] for s in states} == {"forward", "backward"}
+    narrations = " ".join(s["narration"] for s in states)
+    assert "-64" in narrations  # h.grad
+    assert "36" in narrations  # c.grad
+    assert any(s["source"] == "k.backward()" for s in states)
+    assert shot_at is not None, "no backward step narrated DivBackward0"
+    assert SCREENSHOT.stat().st_size > 10_000
+
+    # back to the start: Reset disables Prev again
+    page.locator(".gradlab-stepper-reset").click()
+    _wait_for_step(page, 1)
+    assert _read(page)["prevDisabled"]
+    assert_widgets_rendered(page)
+
+
+def test_walkthrough_html_steps_without_a_kernel(tmp_path: Path, browser_page: Any) -> None:
+    """``Walkthrough.to_html()`` opened from a file steps with its buttons and arrow keys."""
+    import gradlab
+
+    namespace: dict[str, Any] = {"gradlab": gradlab}
+    exec(compile(LESSON5, "<lesson5>", "exec"), namespace)  # noqa: S102
+    walkthrough = gradlab.Walkthrough(namespace["rec"])
+    page_path = tmp_path / "walkthrough.html"
+    page_path.write_text(walkthrough.to_html(), encoding="utf-8")
+
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(page_path.as_uri())
+
+    narration = page.locator("#narration")
+    seen = [narration.inner_text()]
+    frames = [page.locator("#frame").inner_html()]
+    assert seen[0] and "<svg" in frames[0]
+    assert page.locator("#prev").is_disabled()
+    for _ in range(len(walkthrough) - 1):
+        page.locator("#next").click()
+        seen.append(narration.inner_text())
+        frames.append(page.locator("#frame").inner_html())
+    assert page.locator("#next").is_disabled()
+    assert len(set(seen)) == len(walkthrough)
+    assert len(set(frames)) > 1
+    assert "-64" in " ".join(seen) and "36" in " ".join(seen)
+
+    page.keyboard.press("ArrowLeft")
+    assert narration.inner_text() == seen[-2]
+    page.keyboard.press("ArrowRight")
+    assert narration.inner_text() == seen[-1]
+
+    assert errors == []
+    assert all(url.startswith("file:") for url in requests), "the page loaded from the network"
