@@ -90,6 +90,8 @@ def jupyterlab_command(
         cmd.append("--no-browser")
     if port is not None:
         cmd.append(f"--ServerApp.port={port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        cmd.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
     cmd.extend(extra)
     start = folder / START_NOTEBOOK
     if start.is_file():

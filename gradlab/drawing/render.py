@@ -2,20 +2,22 @@
 
 Colours follow the classic autograd diagram (brown branch, green leaf, yellow dried-up
 leaf, blue backward node) and are never the only cue: tensor boxes name their kind in
-the header, nodes are rounded, and a legend inside the figure explains both.
+the header, dried-up leaves have a dashed border, nodes are rounded, and a legend inside
+the figure explains all of it.
 
-Output is byte-for-byte reproducible (fixed SVG hash salt, no dates or creator, PNG
-metadata stripped, matplotlib defaults applied through ``rc_context`` without touching
-the global ``rcParams``); all text is literal (no mathtext, no TeX) and SVG text stays
-text. pyplot is never used.
+Output is byte-for-byte reproducible (fixed SVG hash salt, no date or creator, no PNG
+metadata, matplotlib's default rcParams applied through ``rc_context`` without touching
+the global ones); all text is literal (no mathtext, no TeX) and SVG text stays text.
+pyplot is never used.
 
-A :class:`Renderer` builds the figure once per layout; each frame only updates the
-artists (visibility, colours, texts), so a stepper re-renders quickly::
+A :class:`Renderer` builds the figure once per layout; each frame only updates artists
+(visibility, colours, texts). For PNG, every box is drawn from a cached bitmap of its
+current look, so a step that changes two boxes re-renders two boxes::
 
     from gradlab.drawing import Highlight, Renderer, layout, render_svg
 
     lay = layout(frames)                      # all frames: boxes keep their places
-    svg = render_svg(frames[0], lay)          # one-off (cached renderer per layout)
+    svg = render_svg(frames[0], lay)          # one-off call (renderer cached per layout)
     r = Renderer(lay)
     png = r.png(frames[3], Highlight(active={"c.fn"}, edge_notes={("e.fn", "c.fn"): "grad 4."}))
 """
@@ -27,19 +29,26 @@ import math
 import threading
 import warnings
 import weakref
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, PathPatch, Polygon, Rectangle
 from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Transform
+from PIL import Image
 
 from . import _text as tx
-from .layout import Layout, Rect, Route, edge_keys, fallback_route
+from .layout import EdgeKey, Layout, Rect, Route, edge_keys, fallback_route
 from .scene import Box, Edge, Highlight, Scene
 
 __all__ = ["DEFAULT_DPI", "PALETTE", "Renderer", "render_png", "render_svg"]
@@ -53,7 +62,12 @@ PALETTE = {
     "dried": ("#f6e27f", "#8d7208", "#2b2300"),
     "node": ("#b3cdf0", "#2f5f98", "#0d1f36"),
 }
-BORDER_STYLE = {"branch": "solid", "leaf": "solid", "dried": (0, (4.0, 2.5)), "node": "solid"}
+BORDER_STYLE: dict[str, Any] = {
+    "branch": "solid",
+    "leaf": "solid",
+    "dried": (0, (4.0, 2.5)),
+    "node": "solid",
+}
 EDGE_STYLE: dict[str, dict[str, Any]] = {
     "forward": {"color": "#3a3a3a", "lw": 1.4, "ls": "solid"},
     "grad_fn": {"color": "#5c5c5c", "lw": 1.3, "ls": (0, (5.0, 3.0))},
@@ -68,6 +82,8 @@ BAND_FILL = "#eef3fa"
 TEXT = "#1a1a1a"
 ARROW_LEN = 8.0
 ARROW_HALF = 3.6
+NODE_ROUND = "round,pad=0,rounding_size=7"
+SQUARE = "square,pad=0"
 
 LEGEND_ENTRIES = (
     ("box", "branch", "branch: made by an op, has a grad_fn"),
@@ -80,6 +96,8 @@ LEGEND_ENTRIES = (
     ("edge", "variable", "AccumulateGrad.variable"),
     ("band", "", "shaded band: backward graph"),
 )
+LEGEND_PAD = 16.0
+LEGEND_ROW = 22.0
 
 _RC: dict[str, Any] = {
     k: v
@@ -93,8 +111,9 @@ _RC.update(
         "text.usetex": False,
         "text.parse_math": False,
         "path.sketch": None,
-        "font.family": "monospace",
-        "font.monospace": ["DejaVu Sans Mono"],
+        "font.family": ["monospace"],
+        # SVG text then reads font-family: 'DejaVu Sans Mono', monospace
+        "font.monospace": list(tx.MONO_FAMILY),
         "savefig.facecolor": "white",
         "savefig.edgecolor": "white",
         "savefig.transparent": False,
@@ -103,17 +122,55 @@ _RC.update(
         "figure.facecolor": "white",
     }
 )
-_FAMILY = ["monospace"]  # rc font.monospace: DejaVu Sans Mono (SVG: "DejaVu Sans Mono", monospace)
 _SVG_META = {"Date": None, "Creator": None}
-_PNG_META = {"Software": None}
+_TILE_CACHE = 800  # bitmaps kept per renderer
+_FRAME_CACHE = 16  # whole frames kept per renderer (a stepper going back and forth)
 
 
 def _rc() -> Any:
     return matplotlib.rc_context(_RC)
 
 
+def _font(size: float, weight: str = "normal", style: str = "normal") -> FontProperties:
+    return FontProperties(family=["monospace"], size=size, weight=weight, style=style)
+
+
+class _Group(Artist):
+    """Draws member artists in zorder; on Agg through a cached bitmap of their look.
+
+    ``key`` must change whenever the members' look changes (``None``: never cached).
+    ``bounds`` (x0, y0, x1, y1) in points, y down, must contain everything drawn.
+    """
+
+    def __init__(self, owner: Renderer, members: Sequence[Artist], zorder: float) -> None:
+        super().__init__()
+        self.owner = owner
+        self.members = list(members)
+        self.key: Hashable | None = None
+        self.bounds = (0.0, 0.0, 0.0, 0.0)
+        self.set_zorder(zorder)
+
+    def add(self, artist: Artist) -> None:
+        self.members.append(artist)
+        self.members.sort(key=lambda a: a.get_zorder())
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible():
+            return
+        if isinstance(renderer, RendererAgg) and self.key is not None:
+            tile, x, y = self.owner._tile(self, renderer)
+            gc = renderer.new_gc()
+            renderer.draw_image(gc, x, y, tile)
+            gc.restore()
+        else:
+            for m in self.members:
+                m.draw(renderer)
+        self.stale = False
+
+
 @dataclass
 class _BoxArt:
+    group: _Group
     patch: FancyBboxPatch
     rule: Line2D
     title: Text
@@ -129,23 +186,32 @@ class _EdgeArt:
     route: Route
     line: PathPatch
     head: Polygon
-    label: Text | None
+    label: _Group | None
     note: Text
     state: tuple[Any, ...] = ()
+    temp: list[Artist] = field(default_factory=list)
 
 
 class Renderer:
     """Draws frames of one layout: builds the figure once, then updates it per frame.
 
-    Not thread-safe (calls are serialised with a lock). Boxes of a frame that the layout
-    does not know are skipped; edges with an absent end are skipped; edges the layout did
-    not route get a best-effort curve.
+    Calls are serialised with a lock. Boxes of a frame that the layout does not know are
+    skipped; edges with an absent end are skipped; edges the layout did not route get a
+    best-effort curve. ``legend`` adds the colour/word legend below the diagram.
     """
 
     def __init__(self, layout: Layout, legend: bool = True) -> None:
         self.layout = layout
         self.legend = legend
         self._lock = threading.Lock()
+        self._tiles: OrderedDict[Hashable, tuple[np.ndarray, int, int]] = OrderedDict()
+        self._frames: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._fonts = {
+            "row": _font(tx.ROW_SIZE),
+            "bold": _font(tx.ROW_SIZE, "bold"),
+            "italic": _font(tx.ROW_SIZE, style="italic"),
+            "title": _font(tx.TITLE_SIZE, "bold"),
+        }
         with _rc():
             self._build()
 
@@ -153,81 +219,86 @@ class Renderer:
 
     def _build(self) -> None:
         lay = self.layout
-        self.legend_h, legend_items = self._legend_plan() if self.legend else (0.0, [])
-        self.width = max(lay.width, self._legend_min_width() if self.legend else 0.0)
+        widths = self._legend_widths()
+        self.width = max(lay.width, max(widths) + 2 * LEGEND_PAD if self.legend else 0.0)
+        rows = self._legend_rows(widths) if self.legend else []
+        self.legend_h = 14.0 + LEGEND_ROW * len(rows) + 8.0 if self.legend else 0.0
         self.height = lay.height + self.legend_h
         fig = Figure(figsize=(self.width / 72, self.height / 72), dpi=72)
         fig.patch.set_facecolor("white")
         self.fig = fig
-        # points with y down -> inches with y up -> pixels
+        self.canvas = FigureCanvasAgg(fig)
+        # points, y down  ->  inches, y up  ->  pixels
         self.tr: Transform = (
             Affine2D().scale(1 / 72, -1 / 72).translate(0, self.height / 72)
             + fig.dpi_scale_trans
         )
         if lay.band is not None:
             b = lay.band
-            band_w = self.width if lay.direction == "LR" else b.w
-            band_h = b.h if lay.direction == "LR" else lay.height
-            self._add(Rectangle((b.x, b.y), band_w, band_h, fc=BAND_FILL, ec="none", zorder=0))
-        self.boxes: dict[str, _BoxArt] = {k: self._box_art(r) for k, r in lay.boxes.items()}
-        self.edges: dict[tuple[str, str, str, str, int], _EdgeArt] = {
+            if lay.direction == "LR":
+                band = Rectangle((0, b.y), self.width, b.h)
+            else:
+                band = Rectangle((b.x, 0), b.w, lay.height)
+            band.set(facecolor=BAND_FILL, edgecolor="none", zorder=0)
+            self._add(band)
+        self.boxes: dict[str, _BoxArt] = {k: self._box_art(k, r) for k, r in lay.boxes.items()}
+        self.edges: dict[EdgeKey, _EdgeArt] = {
             k: self._edge_art(r, k[3]) for k, r in lay.routes.items()
         }
-        for item in legend_items:
-            item()
+        if self.legend:
+            self._build_legend(rows, widths)
 
-    def _add(self, artist: Any) -> Any:
+    def _prep(self, artist: Artist) -> Artist:
         artist.set_transform(self.tr)
+        artist.set_figure(self.fig)
+        return artist
+
+    def _add(self, artist: Artist) -> Any:
+        self._prep(artist)
         self.fig.add_artist(artist)
         return artist
 
-    def _text(self, x: float, y: float, size: float = tx.ROW_SIZE, **kw: Any) -> Text:
+    def _text(self, x: float, y: float, font: str = "row", **kw: Any) -> Text:
         kw.setdefault("color", TEXT)
-        t = Text(
-            x,
-            y,
-            "",
-            fontsize=size,
-            family=_FAMILY,
-            parse_math=False,
-            usetex=False,
-            **kw,
-        )
+        t = Text(x, y, "", fontproperties=self._fonts[font], parse_math=False, usetex=False, **kw)
         t.set_clip_on(False)
-        return self._add(t)
+        self._prep(t)
+        return t
 
-    def _box_art(self, r: Rect) -> _BoxArt:
-        patch = self._add(
-            FancyBboxPatch((r.x, r.y), r.w, r.h, boxstyle="square,pad=0", lw=1.4, zorder=2)
-        )
+    def _box_art(self, key: str, r: Rect) -> _BoxArt:
+        patch = FancyBboxPatch((r.x, r.y), r.w, r.h, boxstyle=SQUARE, lw=1.4, zorder=2)
         hy = r.y + tx.header_height()
-        rule = self._add(Line2D([r.x, r.right], [hy, hy], lw=0.8, zorder=3))
+        rule = Line2D([r.x, r.right], [hy, hy], lw=0.8, zorder=3)
         ty = r.y + tx.PAD_Y + tx.TITLE_SIZE * tx.LINE / 2
-        title = self._text(
-            r.x + tx.PAD_X, ty, tx.TITLE_SIZE, ha="left", va="center_baseline",
-            fontweight="bold", zorder=4,
-        )
+        title = self._text(r.x + tx.PAD_X, ty, "title", ha="left", va="center_baseline", zorder=4)
         word = self._text(
-            r.right - tx.PAD_X, ty, ha="right", va="center_baseline", style="italic", zorder=4
+            r.right - tx.PAD_X, ty, "italic", ha="right", va="center_baseline", zorder=4
         )
         tag = self._text(
             r.x + tx.PAD_X + 3, 0.0, ha="left", va="center_baseline", zorder=5,
             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#555555", "lw": 0.8},
         )
+        members = [self._prep(a) for a in (patch, rule, title, word, tag)]
+        group = _Group(self, members, zorder=2)
+        group.bounds = (r.x - 4, r.y - 4, r.right + 4, r.bottom + 4)
+        group.set_visible(False)
+        self._add(group)
         note = self._text(
-            r.x, r.y - 5, ha="left", va="bottom", fontweight="bold", zorder=8,
+            r.x, r.y - 5, "bold", ha="left", va="bottom", zorder=8,
             bbox={"boxstyle": "round,pad=0.3", "fc": NOTE_FILL, "ec": ACCENT, "lw": 1.4},
         )
-        for a in (patch, rule, title, word, tag, note):
-            a.set_visible(False)
-        return _BoxArt(patch, rule, title, word, [], tag, note)
+        note.set_visible(False)
+        self.fig.add_artist(note)
+        return _BoxArt(group, patch, rule, title, word, [], tag, note)
 
     def _edge_art(self, route: Route, label: str) -> _EdgeArt:
-        line = self._add(PathPatch(_path(route, ARROW_LEN), fill=False, zorder=1.5))
+        line = PathPatch(_path(route, ARROW_LEN), fill=False, zorder=1.5)
         line.set_capstyle("butt")
         line.set_joinstyle("round")
-        head = self._add(Polygon(_arrowhead(route, ARROW_LEN, ARROW_HALF), closed=True, lw=0))
-        head.set_zorder(1.6)
+        head = Polygon(_arrowhead(route, ARROW_LEN, ARROW_HALF), closed=True, lw=0, zorder=1.6)
+        for a in (line, head):
+            a.set_visible(False)
+            self._add(a)
         lab = None
         if label:
             x, y = route.label_at
@@ -235,31 +306,35 @@ class Renderer:
                 bbox = {"boxstyle": "round,pad=0.22", "fc": "white", "ec": "#2f5f98", "lw": 1.0}
             else:
                 bbox = {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none"}
-            lab = self._text(x, y, ha="center", va="center", fontweight="bold", zorder=6, bbox=bbox)
-            lab.set_text(tx.clean(label))
+            t = self._text(x, y, "bold", ha="center", va="center", zorder=6, bbox=bbox)
+            text = tx.clean(label)
+            t.set_text(text)
+            lab = _Group(self, [t], zorder=6)
+            half_w, half_h = tx.text_width(text) / 2 + 8, 12.0
+            lab.bounds = (x - half_w, y - half_h, x + half_w, y + half_h)
+            lab.key = ("label", route.kind, text)
+            lab.set_visible(False)
+            self._add(lab)
         x, y = route.label_at
         note = self._text(
-            x, y, ha="center", va="center", fontweight="bold", zorder=7,
+            x, y, "bold", ha="center", va="center", zorder=7,
             bbox={"boxstyle": "round,pad=0.3", "fc": NOTE_FILL, "ec": ACCENT, "lw": 1.4},
         )
-        for a in (line, head, note, lab):
-            if a is not None:
-                a.set_visible(False)
+        note.set_visible(False)
+        self.fig.add_artist(note)
         return _EdgeArt(route, line, head, lab, note)
 
     # ---- legend ------------------------------------------------------------------------
 
-    def _legend_entries_w(self) -> list[float]:
+    @staticmethod
+    def _legend_widths() -> list[float]:
         return [34.0 + tx.text_width(text) + 18.0 for _, _, text in LEGEND_ENTRIES]
 
-    def _legend_min_width(self) -> float:
-        return max(self._legend_entries_w()) + 2 * 16.0
-
-    def _legend_rows(self, width: float) -> list[list[int]]:
-        avail = width - 2 * 16.0
+    def _legend_rows(self, widths: list[float]) -> list[list[int]]:
+        avail = self.width - 2 * LEGEND_PAD
         rows: list[list[int]] = [[]]
         used = 0.0
-        for i, w in enumerate(self._legend_entries_w()):
+        for i, w in enumerate(widths):
             if rows[-1] and used + w > avail:
                 rows.append([])
                 used = 0.0
@@ -267,157 +342,132 @@ class Renderer:
             used += w
         return rows
 
-    def _legend_plan(self) -> tuple[float, list[Any]]:
-        width = max(self.layout.width, self._legend_min_width())
-        rows = self._legend_rows(width)
-        row_h = 22.0
-        height = 14.0 + row_h * len(rows) + 8.0
+    def _build_legend(self, rows: list[list[int]], widths: list[float]) -> None:
         top = self.layout.height
-        widths = self._legend_entries_w()
-        items: list[Any] = []
-
-        def draw_rule() -> None:
-            self._add(Line2D([10, width - 10], [top + 4, top + 4], lw=0.8, color="#bbbbbb"))
-
-        items.append(draw_rule)
+        group = _Group(self, [], zorder=1)
+        group.bounds = (0.0, top, self.width, self.height)
+        group.key = ("legend",)
+        group.add(self._prep(Line2D([10, self.width - 10], [top + 4, top + 4], lw=0.8,
+                                    color="#bbbbbb")))
         for r, row in enumerate(rows):
-            x = 16.0
-            y = top + 14.0 + r * row_h + row_h / 2
+            x = LEGEND_PAD
+            y = top + 14.0 + r * LEGEND_ROW + LEGEND_ROW / 2
             for i in row:
-                items.append(self._legend_item_drawer(i, x, y))
+                for a in self._legend_item(i, x, y):
+                    group.add(a)
                 x += widths[i]
-        return height, items
+        self._add(group)
 
-    def _legend_item_drawer(self, i: int, x: float, y: float) -> Any:
+    def _legend_item(self, i: int, x: float, y: float) -> list[Artist]:
         what, kind, text = LEGEND_ENTRIES[i]
-
-        def draw() -> None:
-            if what == "box":
-                fill, edge, _ = PALETTE[kind]
-                style = "round,pad=0,rounding_size=4" if kind == "node" else "square,pad=0"
-                self._add(
-                    FancyBboxPatch(
-                        (x, y - 7), 26, 14, boxstyle=style, fc=fill, ec=edge, lw=1.3,
-                        ls=BORDER_STYLE[kind],
-                    )
-                )
-            elif what == "band":
-                self._add(Rectangle((x, y - 7), 26, 14, fc=BAND_FILL, ec="#9db4d3", lw=0.8))
-            else:
-                st = EDGE_STYLE[kind]
-                route = Route(kind, (((x, y), (x + 28, y)),), (x + 12, y))
-                p = self._add(PathPatch(_path(route, ARROW_LEN), fill=False, ec=st["color"]))
-                p.set_linewidth(st["lw"])
-                p.set_linestyle(st["ls"])
-                self._add(
-                    Polygon(_arrowhead(route, ARROW_LEN, ARROW_HALF), fc=st["color"], lw=0)
-                )
-                if kind == "next":
-                    t = self._text(x + 11, y, ha="center", va="center", fontweight="bold")
-                    t.set_text("0")
-                    t.set_bbox(
-                        {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#2f5f98", "lw": 0.8}
-                    )
-            t = self._text(x + 34, y, ha="left", va="center_baseline")
-            t.set_text(text)
-
-        return draw
+        out: list[Artist] = []
+        if what == "box":
+            fill, edge, _ = PALETTE[kind]
+            style = "round,pad=0,rounding_size=4" if kind == "node" else SQUARE
+            out.append(FancyBboxPatch((x, y - 7), 26, 14, boxstyle=style, fc=fill, ec=edge,
+                                      lw=1.3, ls=BORDER_STYLE[kind]))
+        elif what == "band":
+            out.append(Rectangle((x, y - 7), 26, 14, fc=BAND_FILL, ec="#9db4d3", lw=0.8))
+        else:
+            st = EDGE_STYLE[kind]
+            route = Route(kind, (((x, y), (x + 28, y)),), (x + 12, y))
+            line = PathPatch(_path(route, ARROW_LEN), fill=False, ec=st["color"], lw=st["lw"])
+            line.set_linestyle(st["ls"])
+            out.append(line)
+            out.append(Polygon(_arrowhead(route, ARROW_LEN, ARROW_HALF), fc=st["color"], lw=0))
+            if kind == "next":
+                t = self._text(x + 11, y, "bold", ha="center", va="center", zorder=3)
+                t.set_text("0")
+                t.set_bbox({"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#2f5f98",
+                            "lw": 0.8})
+                out.append(t)
+        t = self._text(x + 34, y, ha="left", va="center_baseline", zorder=3)
+        t.set_text(text)
+        out.append(t)
+        return [self._prep(a) for a in out]
 
     # ---- per frame ---------------------------------------------------------------------
 
-    def _apply(self, scene: Scene, hl: Highlight) -> list[Any]:
+    def _apply(self, scene: Scene, hl: Highlight) -> list[_EdgeArt]:
         present = {b.key for b in scene.boxes if b.key in self.boxes}
         for key, art in self.boxes.items():
-            box = scene.get(key) if key in present else None
-            self._set_box(key, art, box, hl)
-        shown: set[tuple[str, str, str, str, int]] = set()
-        extra: list[Any] = []
+            self._set_box(key, art, scene.get(key) if key in present else None, hl)
+        shown: set[EdgeKey] = set()
+        extra: list[_EdgeArt] = []
         for key, edge in zip(edge_keys(scene.edges), scene.edges):
             if edge.src not in present or edge.dst not in present:
                 continue
             if key in self.edges:
                 shown.add(key)
             else:  # not routed by the layout: a temporary best-effort curve
-                r = fallback_route(
-                    edge.kind, self.layout.rect(edge.src), self.layout.rect(edge.dst)
-                )
-                art = self._edge_art(r, edge.label)
+                rect = self.layout.rect
+                art = self._edge_art(fallback_route(edge.kind, rect(edge.src), rect(edge.dst)),
+                                     edge.label)
                 self._set_edge(art, edge, hl)
                 extra.append(art)
         for key, art in self.edges.items():
-            e = Edge(key[0], key[1], key[2], key[3])
-            self._set_edge(art, e if key in shown else None, hl)
+            e = Edge(key[0], key[1], key[2], key[3]) if key in shown else None
+            self._set_edge(art, e, hl)
         return extra
 
     def _set_box(self, key: str, art: _BoxArt, box: Box | None, hl: Highlight) -> None:
+        active, error = key in hl.active, key in hl.error
         note = hl.box_notes.get(key, "") if box is not None else ""
-        state = (
-            box,
-            key in hl.active,
-            key in hl.error,
-            note,
-        )
+        state = (box, active, error, note)
         if state == art.state:
             return
         art.state = state
-        everything = [art.patch, art.rule, art.title, art.word, art.tag, art.note, *art.rows]
+        art.group.key = (key, box, active, error)
         if box is None:
-            for a in everything:
-                a.set_visible(False)
+            art.group.set_visible(False)
+            art.note.set_visible(False)
             return
         r = self.layout.rect(key)
         fill, edge, ink = PALETTE[box.kind]
         p = art.patch
-        p.set_boxstyle("round,pad=0,rounding_size=7" if box.is_node else "square,pad=0")
+        p.set_boxstyle(NODE_ROUND if box.is_node else SQUARE)
         p.set_facecolor(fill)
-        error, active = key in hl.error, key in hl.active
         if error:
-            p.set_edgecolor(ERROR)
-            p.set_linewidth(3.4)
-            p.set_linestyle((0, (5.0, 2.0)))
+            p.set(edgecolor=ERROR, linewidth=3.4, linestyle=(0, (5.0, 2.0)))
         elif active:
-            p.set_edgecolor(ACCENT)
-            p.set_linewidth(3.4)
-            p.set_linestyle("solid")
+            p.set(edgecolor=ACCENT, linewidth=3.4, linestyle="solid")
         else:
-            p.set_edgecolor(edge)
-            p.set_linewidth(1.4)
-            p.set_linestyle(BORDER_STYLE[box.kind])
-        p.set_visible(True)
+            p.set(edgecolor=edge, linewidth=1.4, linestyle=BORDER_STYLE[box.kind])
         has_body = bool(box.rows or box.tag)
         art.rule.set_color(edge)
         art.rule.set_visible(has_body)
-        if box.is_node and not has_body:  # a one-line node: centre the title
-            art.title.set_position((r.x + r.w / 2, r.y + r.h / 2))
-            art.title.set_horizontalalignment("center")
+        t = art.title
+        if box.is_node and not has_body:  # a one-line node: centre its title
+            t.set_position((r.x + r.w / 2, r.y + r.h / 2))
+            t.set_horizontalalignment("center")
         else:
-            art.title.set_position((r.x + tx.PAD_X, r.y + tx.PAD_Y + tx.TITLE_SIZE * tx.LINE / 2))
-            art.title.set_horizontalalignment("left")
-        art.title.set_text(tx.clean(box.title))
-        art.title.set_color(ink)
-        art.title.set_visible(True)
+            t.set_position((r.x + tx.PAD_X, r.y + tx.PAD_Y + tx.TITLE_SIZE * tx.LINE / 2))
+            t.set_horizontalalignment("left")
+        t.set_text(tx.clean(box.title))
+        t.set_color(ink)
         word = tx.kind_word(box)
         art.word.set_text(word)
         art.word.set_color(ink)
         art.word.set_visible(bool(word))
-        y = r.y + tx.header_height() + tx.HEADER_GAP + tx.ROW_SIZE * tx.LINE / 2
+        pitch = tx.ROW_SIZE * tx.LINE
+        y = r.y + tx.header_height() + tx.HEADER_GAP + pitch / 2
         while len(art.rows) < len(box.rows):
-            art.rows.append(self._text(r.x + tx.PAD_X, 0.0, ha="left", va="center_baseline",
-                                       zorder=4))
-        for i, t in enumerate(art.rows):
+            row = self._text(r.x + tx.PAD_X, 0.0, ha="left", va="center_baseline", zorder=4)
+            art.rows.append(row)
+            art.group.add(row)
+        for i, row in enumerate(art.rows):
             if i < len(box.rows):
-                t.set_text(tx.clean(box.rows[i]))
-                t.set_y(y + i * tx.ROW_SIZE * tx.LINE)
-                t.set_color(ink)
-                t.set_visible(True)
+                row.set_text(tx.clean(box.rows[i]))
+                row.set_y(y + i * pitch)
+                row.set_color(ink)
+                row.set_visible(True)
             else:
-                t.set_visible(False)
+                row.set_visible(False)
         if box.tag:
             art.tag.set_text(tx.clean(box.tag))
-            art.tag.set_y(y + len(box.rows) * tx.ROW_SIZE * tx.LINE + tx.TAG_GAP)
-            art.tag.set_visible(True)
-        else:
-            art.tag.set_visible(False)
+            art.tag.set_y(y + len(box.rows) * pitch + tx.TAG_GAP)
+        art.tag.set_visible(bool(box.tag))
+        art.group.set_visible(True)
         if note:
             art.note.set_text(tx.clean(note))
             bb = art.note.get_bbox_patch()
@@ -425,9 +475,7 @@ class Renderer:
                 bb.set_edgecolor(ERROR if error else ACCENT)
                 bb.set_facecolor(ERROR_FILL if error else NOTE_FILL)
             art.note.set_color(ERROR if error else TEXT)
-            art.note.set_visible(True)
-        else:
-            art.note.set_visible(False)
+        art.note.set_visible(bool(note))
 
     def _set_edge(self, art: _EdgeArt, edge: Edge | None, hl: Highlight) -> None:
         pair = (edge.src, edge.dst) if edge is not None else None
@@ -437,23 +485,20 @@ class Renderer:
         if state == art.state:
             return
         art.state = state
-        if edge is None:
-            for a in (art.line, art.head, art.note, art.label):
-                if a is not None:
-                    a.set_visible(False)
+        shown = edge is not None
+        for a in (art.line, art.head, art.label):
+            if a is not None:
+                a.set_visible(shown)
+        if not shown:
+            art.note.set_visible(False)
             return
         st = EDGE_STYLE[art.route.kind]
         color = ACCENT if active else st["color"]
-        art.line.set_edgecolor(color)
-        art.line.set_linewidth(st["lw"] * 2.2 if active else st["lw"])
-        art.line.set_linestyle(st["ls"])
-        art.line.set_visible(True)
+        art.line.set(edgecolor=color, linewidth=st["lw"] * 2.2 if active else st["lw"],
+                     linestyle=st["ls"])
         scale = 1.5 if active else 1.0
         art.head.set_xy(_arrowhead(art.route, ARROW_LEN * scale, ARROW_HALF * scale))
         art.head.set_facecolor(color)
-        art.head.set_visible(True)
-        if art.label is not None:
-            art.label.set_visible(True)
         if note:
             x, y = art.route.label_at
             if art.label is not None:  # keep the label readable: the note sits beside it
@@ -463,37 +508,92 @@ class Renderer:
                     x += tx.text_width(note) / 2 + 14.0
             art.note.set_position((x, y))
             art.note.set_text(tx.clean(note))
-            art.note.set_visible(True)
-        else:
-            art.note.set_visible(False)
+        art.note.set_visible(bool(note))
+
+    # ---- bitmaps -----------------------------------------------------------------------
+
+    def _tile(self, group: _Group, renderer: RendererAgg) -> tuple[np.ndarray, int, int]:
+        dpi = float(renderer.dpi)
+        key = (group.key, dpi)
+        hit = self._tiles.get(key)
+        if hit is not None:
+            self._tiles.move_to_end(key)
+            return hit
+        s = dpi / 72
+        x0, y0, x1, y1 = group.bounds
+        ix0, ix1 = math.floor(x0 * s), math.ceil(x1 * s)
+        iy0, iy1 = math.floor((self.height - y1) * s), math.ceil((self.height - y0) * s)
+        off = RendererAgg(max(ix1 - ix0, 1), max(iy1 - iy0, 1), dpi)
+        shift = Affine2D().translate(-ix0, -iy0)
+        for m in group.members:
+            tr = m.get_transform()
+            m.set_transform(tr + shift)
+            try:
+                m.draw(off)
+            finally:
+                m.set_transform(tr)
+        tile = np.ascontiguousarray(np.asarray(off.buffer_rgba())[::-1])
+        out = (tile, ix0, iy0)
+        self._tiles[key] = out
+        while len(self._tiles) > _TILE_CACHE:
+            self._tiles.popitem(last=False)
+        return out
 
     # ---- output ------------------------------------------------------------------------
 
-    def _save(self, scene: Scene, highlight: Highlight | None, fmt: str, dpi: float) -> bytes:
+    def _render(self, scene: Scene, highlight: Highlight | None, fmt: str, dpi: float) -> bytes:
         hl = highlight if highlight is not None else Highlight()
-        with self._lock, _rc(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. a glyph missing from the font
-            extra = self._apply(scene, hl)
-            try:
-                buf = io.BytesIO()
-                meta = _SVG_META if fmt == "svg" else _PNG_META
-                self.fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
-            finally:
-                for art in extra:
-                    for a in (art.line, art.head, art.label, art.note):
-                        if a is not None:
-                            a.remove()
+        fkey = (scene, hl, fmt, float(dpi))
+        with self._lock:
+            hit = self._frames.get(fkey)
+            if hit is not None:
+                self._frames.move_to_end(fkey)
+                return hit
+            with _rc(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # e.g. a glyph missing from the font
+                extra = self._apply(scene, hl)
+                try:
+                    out = self._svg() if fmt == "svg" else self._png(dpi)
+                finally:
+                    for art in extra:
+                        for a in (art.line, art.head, art.label, art.note):
+                            if a is not None:
+                                a.remove()
+            self._frames[fkey] = out
+            while len(self._frames) > _FRAME_CACHE:
+                self._frames.popitem(last=False)
+            return out
+
+    def _svg(self) -> bytes:
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="svg", metadata=_SVG_META)
+        return buf.getvalue()
+
+    def _png(self, dpi: float) -> bytes:
+        if self.fig.dpi != dpi:
+            self.fig.set_dpi(dpi)
+        self.canvas.draw()
+        rgba = self.canvas.buffer_rgba()
+        w, h = self.canvas.get_width_height(physical=True)
+        img = Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")
+        buf = io.BytesIO()
+        img.save(buf, format="png", compress_level=1)  # no text chunks: no metadata
         return buf.getvalue()
 
     def svg(self, scene: Scene, highlight: Highlight | None = None) -> str:
         """The frame as an SVG document (text kept as text)."""
-        return self._save(scene, highlight, "svg", 72).decode("utf-8")
+        return self._render(scene, highlight, "svg", 72.0).decode("utf-8")
 
     def png(
         self, scene: Scene, highlight: Highlight | None = None, dpi: float = DEFAULT_DPI
     ) -> bytes:
-        """The frame as PNG bytes (no metadata)."""
-        return self._save(scene, highlight, "png", dpi)
+        """The frame as PNG bytes (RGB, no metadata)."""
+        return self._render(scene, highlight, "png", dpi)
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """Figure width and height in points, legend included."""
+        return (self.width, self.height)
 
 
 # --------------------------------------------------------------------------------------
@@ -541,17 +641,18 @@ def _path(route: Route, head: float) -> Path:
 # --------------------------------------------------------------------------------------
 # one-call API with a small per-layout cache
 
-_CACHE: dict[tuple[int, bool], tuple[weakref.ref[Layout], Renderer]] = {}
+_CACHE: OrderedDict[tuple[int, bool], tuple[weakref.ref[Layout], Renderer]] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 
 
-def _renderer(layout: Layout, legend: bool) -> Renderer:
+def get_renderer(layout: Layout, legend: bool = True) -> Renderer:
+    """A :class:`Renderer` for ``layout``, shared with earlier calls (a few are kept)."""
     key = (id(layout), legend)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None and hit[0]() is layout:
-            _CACHE[key] = _CACHE.pop(key)  # most recently used last
+            _CACHE.move_to_end(key)
             return hit[1]
     r = Renderer(layout, legend)
     with _CACHE_LOCK:
@@ -559,7 +660,7 @@ def _renderer(layout: Layout, legend: bool) -> Renderer:
         for k in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
             del _CACHE[k]
         while len(_CACHE) > _CACHE_SIZE:
-            del _CACHE[next(iter(_CACHE))]
+            _CACHE.popitem(last=False)
     return r
 
 
@@ -567,7 +668,7 @@ def render_svg(
     scene: Scene, layout: Layout, highlight: Highlight | None = None, legend: bool = True
 ) -> str:
     """``scene`` drawn at the positions of ``layout``, as an SVG document."""
-    return _renderer(layout, legend).svg(scene, highlight)
+    return get_renderer(layout, legend).svg(scene, highlight)
 
 
 def render_png(
@@ -578,4 +679,4 @@ def render_png(
     dpi: float = DEFAULT_DPI,
 ) -> bytes:
     """``scene`` drawn at the positions of ``layout``, as PNG bytes."""
-    return _renderer(layout, legend).png(scene, highlight, dpi)
+    return get_renderer(layout, legend).png(scene, highlight, dpi)

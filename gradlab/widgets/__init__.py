@@ -173,29 +173,30 @@ class Stepper(widgets.VBox):
             return
         phase = str(w.phase)
         colour = _PHASE_COLOURS.get(phase, "#3a3a3a")
+        # The counter is set last, so a front end showing the new counter has the rest too.
+        self.frame.value = (
+            '<div class="gradlab-frame" style="max-width:100%">'
+            f"{_inline_svg(w.frame_svg(i)) if n else ''}</div>"
+        )
+        narration = html.escape(str(w.narration)).replace("\n", "<br>")
+        self.narration.value = (
+            '<div style="font-size:1.15em;line-height:1.45;margin:0.2em 0 0.4em 0;'
+            f'color:{colour if phase == "error" else "inherit"}">{narration}</div>'
+        )
+        self.source.value = (
+            '<pre style="margin:0.3em 0;padding:0.3em 0.6em;background:#f4f4f4;color:#1f1f1f;'
+            "border-left:4px solid #2f5f98;font-size:1.1em;white-space:pre-wrap;"
+            'font-family:var(--jp-code-font-family,monospace)">'
+            f"{html.escape(str(w.source))}</pre>"
+        )
+        self.prev_button.disabled = i <= 0
+        self.reset_button.disabled = i <= 0
+        self.next_button.disabled = i >= n - 1
         self.counter.value = (
             '<span style="font-size:1.1em;white-space:nowrap">'
             f"step {i + 1} / {n} · "
             f'<b style="color:{colour}">{html.escape(phase)}</b></span>'
         )
-        self.source.value = (
-            '<pre style="margin:0.3em 0;padding:0.3em 0.6em;background:#f4f4f4;'
-            "border-left:4px solid #2f5f98;font-size:1.1em;white-space:pre-wrap;"
-            'font-family:var(--jp-code-font-family,monospace)">'
-            f"{html.escape(str(w.source))}</pre>"
-        )
-        narration = html.escape(str(w.narration)).replace("\n", "<br>")
-        self.narration.value = (
-            f'<div style="font-size:1.15em;line-height:1.45;margin:0.2em 0 0.4em 0;'
-            f'color:{colour if phase == "error" else "inherit"}">{narration}</div>'
-        )
-        self.frame.value = (
-            '<div class="gradlab-stepper-frame" style="max-width:100%">'
-            f"{_inline_svg(w.frame_svg(i)) if n else ''}</div>"
-        )
-        self.prev_button.disabled = i <= 0
-        self.reset_button.disabled = i <= 0
-        self.next_button.disabled = i >= n - 1
 
     def _go(self, i: int) -> None:
         self.walkthrough.goto(int(i))
