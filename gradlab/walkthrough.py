@@ -53,9 +53,9 @@ class Walkthrough:
         self.frames = _frames(recording, self._forward)
         if not self.frames:
             raise ValueError("the recording has no steps: record some tensor code first")
-        scenes = [self._scene(i) for i in range(len(self.frames))]
-        self._scenes = scenes
-        self._renderer = Renderer(layout(scenes, direction))
+        self._scenes = [self._scene(i) for i in range(len(self.frames))]
+        self._direction = direction
+        self._renderer: Renderer | None = None  # built with the first picture
         self._svg: dict[int, str] = {}
 
     # --- stepping -----------------------------------------------------------------------
@@ -105,6 +105,9 @@ class Walkthrough:
     def frame_svg(self, i: int) -> str:
         """Frame ``i`` as SVG (rendered once, then cached)."""
         if i not in self._svg:
+            if self._renderer is None:
+                # one layout for all frames, so nothing moves between steps
+                self._renderer = Renderer(layout(self._scenes, self._direction))
             self._svg[i] = self._renderer.svg(self._scenes[i], self.frames[i].highlight)
         return self._svg[i]
 
@@ -117,7 +120,7 @@ class Walkthrough:
         work too); it needs no kernel and loads nothing from the network."""
         frames = [{"svg": self.frame_svg(i), "text": f.narration, "source": f.step.source,
                    "phase": f.step.phase} for i, f in enumerate(self.frames)]
-        data = json.dumps(frames).replace("</", "<\\/")
+        data = json.dumps(frames).replace("<", "\\u003c")  # no markup inside the script
         return _PAGE.replace("{{title}}", html.escape(title)).replace("{{frames}}", data)
 
     def _ipython_display_(self) -> None:

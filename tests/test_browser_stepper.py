@@ -7,6 +7,7 @@ The Lab test also saves ``docs/stepper.png``: the stepper mid-backward, for the 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.browser import (
     open_notebook,
     run_all,
     wait_for_widget,
+    write_notebook,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -93,14 +95,26 @@ def _shows_backward_node(state: dict[str, Any]) -> bool:
     return state["phase"] == "backward" and state["narration"].startswith("DivBackward0")
 
 
-def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, lab_page: Any) -> None:
-    """Click Next to the last step: narration and frame change, gradients -64 and 36 show."""
-    from tests.browser import write_notebook
+@pytest.fixture
+def hidpi_lab_page(jupyter_lab: JupyterLab, chromium: Any) -> Iterator[Any]:
+    """Like ``lab_page``, at twice the pixel density, so the saved screenshot is crisp."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+    finally:
+        context.close()
+        jupyter_lab.shutdown_kernels()
 
-    page = lab_page
-    page.set_viewport_size({"width": 1400, "height": 1000})
+
+def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, hidpi_lab_page: Any) -> None:
+    """Click Next to the last step: narration and frame change, gradients -64 and 36 show."""
+    page = hidpi_lab_page
     write_notebook(jupyter_lab.root_dir / "stepper.ipynb", CELLS)
     open_notebook(page, jupyter_lab, "stepper.ipynb")
+    # the file browser would take a quarter of the width the picture needs
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
     run_all(page)
     wait_for_widget(page, ".gradlab-stepper-frame svg")
     outputs = page.evaluate(
@@ -146,6 +160,12 @@ def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, lab_page:
     page.locator(".gradlab-stepper-reset").click()
     _wait_for_step(page, 1)
     assert _read(page)["prevDisabled"]
+
+    # Play moves the slider in the browser (jslink), and the kernel follows the slider
+    page.locator(".gradlab-stepper-play button").first.click()
+    _wait_for_step(page, 3)
+    page.locator(".gradlab-stepper-play button").nth(1).click()  # pause
+    assert _read(page)["narration"] == states[2]["narration"]
     assert_widgets_rendered(page)
 
 

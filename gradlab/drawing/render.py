@@ -51,7 +51,7 @@ from . import _text as tx
 from .layout import EdgeKey, Layout, Rect, Route, edge_keys, fallback_route
 from .scene import Box, Edge, Highlight, Scene
 
-__all__ = ["DEFAULT_DPI", "PALETTE", "Renderer", "render_png", "render_svg"]
+__all__ = ["DEFAULT_DPI", "PALETTE", "Renderer", "get_renderer", "render_png", "render_svg"]
 
 DEFAULT_DPI = 100
 
@@ -514,7 +514,7 @@ class Renderer:
 
     def _tile(self, group: _Group, renderer: RendererAgg) -> tuple[np.ndarray, int, int]:
         dpi = float(renderer.dpi)
-        key = (group.key, dpi)
+        key = (group.key, group.bounds, dpi)
         hit = self._tiles.get(key)
         if hit is not None:
             self._tiles.move_to_end(key)
@@ -526,7 +526,7 @@ class Renderer:
         off = RendererAgg(max(ix1 - ix0, 1), max(iy1 - iy0, 1), dpi)
         shift = Affine2D().translate(-ix0, -iy0)
         for m in group.members:
-            tr = m.get_transform()
+            tr = Artist.get_transform(m)  # not Patch.get_transform: that adds the patch's own
             m.set_transform(tr + shift)
             try:
                 m.draw(off)

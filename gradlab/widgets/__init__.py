@@ -102,7 +102,7 @@ class Stepper(widgets.VBox):
             description="",
             layout=widgets.Layout(flex="1 1 auto", min_width="8em"),
         )
-        self.counter = widgets.HTML(layout=widgets.Layout(margin="0 0 0 0.8em"))
+        self.counter = widgets.HTML(layout=widgets.Layout(margin="0 0.5em 0 0.8em"))
         self.source = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.narration = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.frame = widgets.HTML(layout=widgets.Layout(width="100%", overflow="auto"))

@@ -1,0 +1,259 @@
+"""The recording and the walkthrough model, stepped end to end on the SPEC's five programs."""
+
+from __future__ import annotations
+
+import gc
+import re
+import tracemalloc
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import gradlab
+from gradlab.autograd.engine import GraphTask
+
+
+def lesson1() -> gradlab.Recording:
+    with gradlab.record() as rec:
+        a = gradlab.tensor(2.0, requires_grad=True)
+        b = gradlab.tensor(3.0)
+        c = a * b
+        c.backward()
+    return rec
+
+
+def lesson2() -> gradlab.Recording:
+    with gradlab.record() as rec:
+        a = gradlab.tensor(2.0, requires_grad=True)
+        b = gradlab.tensor(3.0, requires_grad=True)
+        d = gradlab.tensor(4.0, requires_grad=True)
+        c = a * b
+        e = c * d
+        e.backward()
+    return rec
+
+
+def lesson3() -> gradlab.Recording:
+    with gradlab.record() as rec:
+        a = gradlab.tensor(2.0, requires_grad=True)
+        b = gradlab.tensor(3.0)
+        d = gradlab.tensor(4.0, requires_grad=True)
+        c = a * b
+        e = c * d
+        c += 1
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            e.backward()
+    return rec
+
+
+def lesson4() -> gradlab.Recording:
+    with gradlab.record() as rec:
+        a = gradlab.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b, c, d = a.unbind()
+        e = b * c * d
+        e.backward()
+    return rec
+
+
+def lesson5() -> gradlab.Recording:
+    with gradlab.record() as rec:
+        a = gradlab.tensor(2.0)
+        b = gradlab.tensor(2.0)
+        d = gradlab.tensor(2.0)
+        f = gradlab.tensor(2.0)
+        h = gradlab.tensor(2.0, requires_grad=True)
+        c = a * b
+        c.requires_grad_()
+        e = c * d
+        g = e * f
+        i = g / h
+        j = i + h
+        k = j * i
+        i.retain_grad()
+        k.backward()
+    return rec
+
+
+def narrations(rec: gradlab.Recording) -> list[str]:
+    walk = gradlab.Walkthrough(rec)
+    out = []
+    for index in range(len(walk)):
+        walk.goto(index)
+        out.append(walk.narration)
+    return out
+
+
+def test_lesson1_narrates_the_multiply_with_real_numbers() -> None:
+    rec = lesson1()
+    assert [s.kind for s in rec.steps] == [
+        "TensorCreated", "TensorCreated", "OpApplied", "BackwardStarted", "NodeExecuted",
+        "GradAccumulated", "NodeExecuted", "BackwardFinished",
+    ]
+    assert rec.names == {"t0": "a", "t1": "b", "t2": "c"}
+    told = narrations(rec)
+    assert ("MulBackward0 receives 1.0, multiplies by the saved b = 3.0 and sends 3.0 to "
+            "AccumulateGrad for a.") in told
+    assert "AccumulateGrad for a adds 3.0 into a.grad: it was None, now it is 3.0." in told
+    assert told[-1] == "The backward pass is done: a.grad = 3.0."
+
+
+def test_source_lines_point_at_the_code() -> None:
+    rec = lesson1()
+    assert [s.source for s in rec.steps[:4]] == [
+        "a = gradlab.tensor(2.0, requires_grad=True)", "b = gradlab.tensor(3.0)",
+        "c = a * b", "c.backward()",
+    ]
+
+
+def test_lesson2_chained_grads() -> None:
+    told = " ".join(narrations(lesson2()))
+    assert "The backward pass is done: a.grad = 12.0, b.grad = 8.0, d.grad = 6.0." in told
+    assert "1.0 × d (4.0) = 4.0 to MulBackward0" in told  # c is passed 4, not stored
+
+
+def test_lesson3_error_is_a_step_naming_the_saved_tensor_and_versions() -> None:
+    rec = lesson3()
+    walk = gradlab.Walkthrough(rec)
+    walk.goto(len(walk) - 1)
+    assert walk.phase == "error"
+    assert "saved tensor c" in walk.narration or "saved other c" in walk.narration
+    assert "saved at version 0 but is now at version 1" in walk.narration
+    inplace = [s for s in rec.steps if s.kind == "InplaceApplied"]
+    assert inplace and inplace[0].event.version == 1
+
+
+def test_lesson4_unbind_indices_and_grads() -> None:
+    rec = lesson4()
+    told = " ".join(narrations(rec))
+    assert "shared by all 3 outputs" in told
+    assert "UnbindBackward0 receives" in told
+    assert "a.grad = [6.0, 3.0, 2.0]" in told
+
+
+def test_lesson5_convergence_and_final_grads() -> None:
+    told = narrations(lesson5())
+    joined = " ".join(told)
+    assert "8.0 + -72.0 = -64.0" in joined  # h receives two gradients
+    assert "10.0 + 8.0 = 18.0" in joined  # i's gradients converge at DivBackward0
+    assert "i's retain_grad hook runs before DivBackward0 and keeps 18.0 in i.grad." in told
+    assert told[-1] == "The backward pass is done: h.grad = -64.0, c.grad = 36.0, i.grad = 18.0."
+
+
+def test_backward_steps_follow_the_engines_real_order() -> None:
+    rec = lesson5()
+    recorded = [rec.key_of(s.event.node) for s in rec.steps if s.kind == "NodeExecuted"]
+    # PyTorch's order: newest node first among the ready ones, AccumulateGrad at once
+    names = [rec.nodes[key].name for key in recorded]
+    assert names == ["MulBackward0", "AddBackward0", "DivBackward0", "AccumulateGrad",
+                     "MulBackward0", "MulBackward0", "AccumulateGrad"]
+    x = gradlab.tensor(2.0, requires_grad=True)
+    y = x * 3
+    task = GraphTask([(y.grad_fn, 0)], [gradlab.ones(()).numpy()], trace=True)
+    kinds = [type(e).__name__ for e in task.steps()]
+    assert kinds == ["BackwardStarted", "NodeExecuted", "GradientSent", "GradAccumulated",
+                     "NodeExecuted", "BackwardFinished"]
+
+
+def test_exception_in_block_is_recorded_then_propagates() -> None:
+    with pytest.raises(RuntimeError, match="must match the size"):
+        with gradlab.record() as rec:
+            x = gradlab.ones(3)
+            y = gradlab.ones(4)
+            x + y
+    assert rec.steps[-1].kind == "Error"
+    assert rec.steps[-1].source == "x + y"
+    assert gradlab.autograd.events.listeners == []
+
+
+def test_explicit_names_for_code_outside_the_block() -> None:
+    def make() -> gradlab.Tensor:
+        return gradlab.name(gradlab.tensor(1.0, requires_grad=True), "weight")
+
+    with gradlab.record() as rec:
+        w = make()
+        loss = w * 2
+    assert rec.name_of(w) == "weight"
+    assert rec.name_of(loss) == "loss"
+
+
+def test_frames_render_the_same_bytes_twice_and_parse() -> None:
+    first = gradlab.Walkthrough(lesson5())
+    second = gradlab.Walkthrough(lesson5())
+    for index in (0, 10, len(first) - 1):
+        assert first.frame_svg(index) == second.frame_svg(index)
+        ET.fromstring(first.frame_svg(index))
+    assert gradlab.show(lesson1()).to_png() == gradlab.show(lesson1()).to_png()
+
+
+def test_names_are_escaped_in_svg_and_html() -> None:
+    with gradlab.record() as rec:
+        x = gradlab.name(gradlab.tensor(2.0, requires_grad=True), "<script>alert(1)</script>")
+        y = x * 2
+        y.backward()
+    walk = gradlab.Walkthrough(rec)
+    svg = walk.to_svg()
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    page = walk.to_html()
+    assert page.count("<script") == 1  # only the page's own stepping code
+    assert "\\u003cscript>alert(1)" in page
+
+
+def test_html_export_has_every_frame_and_no_network() -> None:
+    walk = gradlab.Walkthrough(lesson1())
+    page = walk.to_html()
+    assert page.count('"svg"') == len(walk)
+    # XML namespace names are no loads; nothing is fetched by src/href/url()
+    assert not re.search(r"""(src|href)\s*=\s*\\?["']https?:|url\(\s*["']?https?:""", page)
+
+
+def test_goto_clamps_and_steps() -> None:
+    walk = gradlab.Walkthrough(lesson1())
+    walk.goto(-5)
+    assert walk.index == 0
+    walk.next()
+    walk.next()
+    walk.prev()
+    assert walk.index == 1
+    walk.goto(999)
+    assert walk.index == len(walk) - 1
+    walk.reset()
+    assert walk.index == 0 and walk.phase == "forward"
+
+
+def test_core_import_stays_free_of_the_drawing_stack() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, gradlab; print(sorted(m for m in ('matplotlib', 'ipywidgets', "
+            "'networkx', 'gradlab.recording') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_memory_growth_over_many_record_step_close_cycles() -> None:
+    def cycle() -> None:
+        with gradlab.record() as rec:
+            a = gradlab.tensor(2.0, requires_grad=True)
+            b = gradlab.tensor(3.0)
+            c = a * b
+            c.backward()
+        walk = gradlab.Walkthrough(rec)
+        walk.goto(3)
+        walk.next()
+
+    for _ in range(20):
+        cycle()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(200):
+            cycle()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(800):
+            cycle()
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 200_000, f"grew by {after - before} bytes over 800 cycles"
