@@ -65,13 +65,17 @@ def measure(make: Callable[[], gradlab.Recording]) -> tuple[float, float, int, i
 
 def main() -> None:
     measure(lesson5)  # warm up imports and fonts
-    print(f"{'graph':<14}{'boxes':>6}{'steps':>7}{'first picture':>15}{'step (median)':>15}"
-          f"{'targets':>22}")
+    print(
+        f"{'graph':<14}{'boxes':>6}{'steps':>7}{'first picture':>15}{'step (median)':>15}"
+        f"{'targets':>22}"
+    )
     for label, make, step_target in (("lesson 5", lesson5, 50), ("100 boxes", hundred_boxes, 150)):
         first, step, n, boxes = measure(make)
         met = "met" if first <= 0.5 and step * 1000 <= step_target else "NOT met"
-        print(f"{label:<14}{boxes:>6}{n:>7}{first * 1000:>12.0f} ms{step * 1000:>12.1f} ms"
-              f"   <=500 ms, <={step_target} ms  {met}")
+        print(
+            f"{label:<14}{boxes:>6}{n:>7}{first * 1000:>12.0f} ms{step * 1000:>12.1f} ms"
+            f"   <=500 ms, <={step_target} ms  {met}"
+        )
 
 
 if __name__ == "__main__":

@@ -106,8 +106,9 @@ def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _new(np.ones(_size(size), _float(dtype)), requires_grad)
 
 
-def full(size: Sequence[int], fill_value: Any, dtype: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as in PyTorch)."""
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
@@ -124,8 +125,9 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
     return _new(np.ones(t.shape, _dtype.to_numpy(dtype) or t._data.dtype), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``start, start + step, ...`` up to (not including) ``end``; int64 for integer bounds."""
     if end is None:
         start, end = 0, start
@@ -135,8 +137,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
     return _new(np.arange(start, end, step, dtype=_dtype.to_numpy(dtype)), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     return _new(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
 

@@ -38,7 +38,9 @@ int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
 
-_BY_NUMPY = {d.numpy: d for d in (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)}
+_BY_NUMPY = {
+    d.numpy: d for d in (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+}
 
 
 def from_numpy(numpy_dtype: np.dtype) -> dtype:
@@ -46,9 +48,11 @@ def from_numpy(numpy_dtype: np.dtype) -> dtype:
     try:
         return _BY_NUMPY[numpy_dtype]
     except KeyError:
-        raise TypeError(f"can't convert np.ndarray of type numpy.{numpy_dtype}. The only "
-                        "supported types are: float64, float32, float16, int64, int32, int16, "
-                        "int8, uint8, and bool.") from None
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{numpy_dtype}. The only "
+            "supported types are: float64, float32, float16, int64, int32, int16, "
+            "int8, uint8, and bool."
+        ) from None
 
 
 def to_numpy(d: dtype | np.dtype | type | None) -> np.dtype | None:

@@ -55,8 +55,17 @@ class Tensor:
     """An n-dimensional array with autograd attributes (see the module docstring)."""
 
     __slots__ = (
-        "_data", "_grad_fn", "_output_nr", "_requires_grad", "_grad", "_vc",
-        "_accumulator", "_hooks", "_retains_grad", "_view_of", "__weakref__",
+        "_data",
+        "_grad_fn",
+        "_output_nr",
+        "_requires_grad",
+        "_grad",
+        "_vc",
+        "_accumulator",
+        "_hooks",
+        "_retains_grad",
+        "_view_of",
+        "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators
     __hash__ = object.__hash__
@@ -246,8 +255,9 @@ class Tensor:
         """
         from gradlab.autograd import backward
 
-        backward([self], None if gradient is None else [gradient], retain_graph,
-                 create_graph, inputs)
+        backward(
+            [self], None if gradient is None else [gradient], retain_graph, create_graph, inputs
+        )
 
     def retain_grad(self) -> None:
         """Keep this non-leaf's gradient in ``.grad`` during backward (a hook does it)."""
@@ -277,9 +287,7 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. ``handle.remove()`` unregisters it."""
         if not self.requires_grad:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that doesn't require gradient"
-            )
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
             if self._hooks is None:
                 self._hooks = {}

@@ -23,12 +23,23 @@ import numpy as np
 from gradlab._formatting import format_tensor
 from gradlab._tensor import Tensor
 from gradlab.drawing.layout import layout
-from gradlab.drawing.scene import Box, Edge, Highlight, Scene
 from gradlab.drawing.render import Renderer
+from gradlab.drawing.scene import Box, Edge, Highlight, Scene
 from gradlab.recording import Recording, TensorState
 
-OP_SYMBOLS = {"add": "+", "sub": "-", "rsub": "-", "mul": "*", "div": "/", "pow": "**",
-              "matmul": "@", "add_": "+=", "sub_": "-=", "mul_": "*=", "div_": "/="}
+OP_SYMBOLS = {
+    "add": "+",
+    "sub": "-",
+    "rsub": "-",
+    "mul": "*",
+    "div": "/",
+    "pow": "**",
+    "matmul": "@",
+    "add_": "+=",
+    "sub_": "-=",
+    "mul_": "*=",
+    "div_": "/=",
+}
 
 
 def values(array: Any) -> str:
@@ -39,7 +50,7 @@ def values(array: Any) -> str:
     if array.size > 12:
         return f"<{'×'.join(map(str, array.shape))} values>"
     text = format_tensor(array)
-    body = text[len("tensor("):-1]
+    body = text[len("tensor(") : -1]
     return body.split(", dtype=")[0].replace("\n       ", " ")
 
 
@@ -60,8 +71,12 @@ def tensor_kind(state: TensorState) -> str:
     return "leaf" if state.requires_grad else "dried"
 
 
-def build_scene(rec: Recording, states: dict[str, TensorState], nodes: Iterable[str],
-                forward: Iterable[tuple[str, str, str]]) -> Scene:
+def build_scene(
+    rec: Recording,
+    states: dict[str, TensorState],
+    nodes: Iterable[str],
+    forward: Iterable[tuple[str, str, str]],
+) -> Scene:
     """The diagram of the tensors in ``states`` and the given ``nodes`` of a recording."""
     nodes = [k for k in nodes if k in rec.nodes]
     anchors: dict[str, str] = {}
@@ -78,21 +93,29 @@ def build_scene(rec: Recording, states: dict[str, TensorState], nodes: Iterable[
                 saved_by.setdefault(tkey, []).append(f"saved by {info.name} @v{version}")
     boxes = []
     for key, st in states.items():
-        rows = [f"data: {values(st.data)}", f"grad: {values(st.grad)}",
-                f"grad_fn: {_node_label(rec, st.grad_fn)}", f"is_leaf: {st.is_leaf}",
-                f"requires_grad: {st.requires_grad}"]
+        rows = [
+            f"data: {values(st.data)}",
+            f"grad: {values(st.grad)}",
+            f"grad_fn: {_node_label(rec, st.grad_fn)}",
+            f"is_leaf: {st.is_leaf}",
+            f"requires_grad: {st.requires_grad}",
+        ]
         if st.version or key in saved_by:
             rows.append(f"_version: {st.version}")
         tag = "; ".join(saved_by.get(key, []))
         boxes.append(Box(key, tensor_kind(st), rec.names.get(key, key), tuple(rows), tag=tag))
     for n in nodes:
         info = rec.nodes[n]
-        rows = tuple(f"saved {slot}: {_saved_label(rec, tkey, value)}"
-                     for slot, tkey, value, _ in info.saved)
+        rows = tuple(
+            f"saved {slot}: {_saved_label(rec, tkey, value)}" for slot, tkey, value, _ in info.saved
+        )
         boxes.append(Box(n, "node", info.name, rows, anchor=anchors.get(n)))
     shown = {b.key for b in boxes}
-    edges = [Edge(s, d, "forward", label) for s, d, label in dict.fromkeys(forward)
-             if s in shown and d in shown]
+    edges = [
+        Edge(s, d, "forward", label)
+        for s, d, label in dict.fromkeys(forward)
+        if s in shown and d in shown
+    ]
     edges += [Edge(k, st.grad_fn, "grad_fn") for k, st in states.items() if st.grad_fn in shown]
     for n in nodes:
         info = rec.nodes[n]
@@ -125,8 +148,13 @@ def forward_edges(rec: Recording) -> list[tuple[str, str, str]]:
                         text = f"{label}[{out_index}]" if len(event.outputs) > 1 else label
                         edges.append((rec.key_of(x), out_key, text))
         elif step.kind == "InplaceApplied" and isinstance(event.other, Tensor):
-            edges.append((rec.key_of(event.other), rec.key_of(event.tensor),
-                          OP_SYMBOLS.get(event.name, event.name)))
+            edges.append(
+                (
+                    rec.key_of(event.other),
+                    rec.key_of(event.tensor),
+                    OP_SYMBOLS.get(event.name, event.name),
+                )
+            )
         elif step.kind == "TensorChanged" and event.what == "detach":
             edges.append((rec.key_of(event.tensor), rec.key_of(event.result), "detach"))
     return edges
@@ -135,8 +163,9 @@ def forward_edges(rec: Recording) -> list[tuple[str, str, str]]:
 class Picture:
     """A drawn diagram that displays in notebooks (PNG and SVG) and saves to files."""
 
-    def __init__(self, scene: Scene, highlight: Highlight | None = None,
-                 direction: str = "LR") -> None:
+    def __init__(
+        self, scene: Scene, highlight: Highlight | None = None, direction: str = "LR"
+    ) -> None:
         self.scene = scene
         self.highlight = highlight
         self._renderer = Renderer(layout(scene, direction))
@@ -155,12 +184,14 @@ class Picture:
 
     def __repr__(self) -> str:
         tensors = sum(1 for b in self.scene.boxes if b.kind != "node")
-        return (f"<gradlab picture: {tensors} tensors, "
-                f"{len(self.scene.boxes) - tensors} nodes>")
+        return f"<gradlab picture: {tensors} tensors, {len(self.scene.boxes) - tensors} nodes>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"image/png": self.to_png(), "image/svg+xml": self.to_svg(),
-                "text/plain": repr(self)}
+        return {
+            "image/png": self.to_png(),
+            "image/svg+xml": self.to_svg(),
+            "text/plain": repr(self),
+        }
 
 
 def show(*tensors: Any, direction: str = "LR") -> Picture:
@@ -171,8 +202,7 @@ def show(*tensors: Any, direction: str = "LR") -> Picture:
     if len(tensors) == 1 and isinstance(tensors[0], Recording):
         rec = tensors[0]
         states = final_states(rec)
-        return Picture(build_scene(rec, states, rec.nodes, forward_edges(rec)),
-                       direction=direction)
+        return Picture(build_scene(rec, states, rec.nodes, forward_edges(rec)), direction=direction)
     rec = Recording(sys._getframe(1))
     for t in tensors:
         rec._tensor_key(t)
@@ -182,8 +212,9 @@ def show(*tensors: Any, direction: str = "LR") -> Picture:
     rec._name_from_frame()
     rec.finish(None)
     states = rec._changes()
-    return Picture(build_scene(rec, states, rec.nodes, _derived_forward(rec, states)),
-                   direction=direction)
+    return Picture(
+        build_scene(rec, states, rec.nodes, _derived_forward(rec, states)), direction=direction
+    )
 
 
 def final_states(rec: Recording) -> dict[str, TensorState]:

@@ -173,10 +173,14 @@ class Recording:
                 if type(item) is SavedTensor:
                     tensor = item.tensor if item.output_of is None else None
                     tkey = None if tensor is None else self._tensor_key(tensor)
-                    saved.append((slot.lstrip("_"), tkey, np.array(item.tensor._data), item.version))
+                    saved.append(
+                        (slot.lstrip("_"), tkey, np.array(item.tensor._data), item.version)
+                    )
                 elif item is not None:
                     saved.append((slot.lstrip("_"), None, item, None))
-        nxt = tuple((None if t is None else self._keys.get(id(t)), i) for t, i in node.next_functions)
+        nxt = tuple(
+            (None if t is None else self._keys.get(id(t)), i) for t, i in node.next_functions
+        )
         label = "AccumulateGrad" if variable is not None else node.name()
         self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable)
 
@@ -212,17 +216,28 @@ class Recording:
         changed = {}
         for key, t in self.tensors.items():
             grad = t._grad
-            signature = (id(t._data), t._version, id(grad), None if grad is None else grad._version,
-                         id(t._grad_fn), t.requires_grad, t._retains_grad,
-                         _fingerprint(t._data), None if grad is None else _fingerprint(grad._data))
+            signature = (
+                id(t._data),
+                t._version,
+                id(grad),
+                None if grad is None else grad._version,
+                id(t._grad_fn),
+                t.requires_grad,
+                t._retains_grad,
+                _fingerprint(t._data),
+                None if grad is None else _fingerprint(grad._data),
+            )
             if self._signatures.get(key) != signature:
                 self._signatures[key] = signature
                 if t._grad_fn is not None:
                     self._node_key(t._grad_fn)
                 changed[key] = TensorState(
-                    np.array(t._data), None if grad is None else np.array(grad._data),
+                    np.array(t._data),
+                    None if grad is None else np.array(grad._data),
                     None if t._grad_fn is None else self._keys[id(t._grad_fn)],
-                    t.requires_grad, t._version, t._retains_grad,
+                    t.requires_grad,
+                    t._version,
+                    t._retains_grad,
                 )
         return changed
 
@@ -300,8 +315,9 @@ class record:  # noqa: N801  (used like a function: ``with gradlab.record() as r
         events.listeners.append(self.recording._on_event)
         return self.recording
 
-    def __exit__(self, kind: type | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         events.listeners.remove(self.recording._on_event)
         _active.remove(self.recording)
         self.recording.finish(error)

@@ -27,7 +27,7 @@ from typing import Any
 from gradlab.drawing.layout import layout
 from gradlab.drawing.render import Renderer
 from gradlab.drawing.scene import Highlight, Scene
-from gradlab.picture import build_scene, forward_edges, number, values
+from gradlab.picture import build_scene, forward_edges, number
 from gradlab.recording import Recording, Step, TensorState
 
 
@@ -118,8 +118,15 @@ class Walkthrough:
     def to_html(self, title: str = "gradlab walkthrough") -> str:
         """One self-contained page with every frame and Prev/Next buttons (arrow keys
         work too); it needs no kernel and loads nothing from the network."""
-        frames = [{"svg": self.frame_svg(i), "text": f.narration, "source": f.step.source,
-                   "phase": f.step.phase} for i, f in enumerate(self.frames)]
+        frames = [
+            {
+                "svg": self.frame_svg(i),
+                "text": f.narration,
+                "source": f.step.source,
+                "phase": f.step.phase,
+            }
+            for i, f in enumerate(self.frames)
+        ]
         data = json.dumps(frames).replace("<", "\\u003c")  # no markup inside the script
         return _PAGE.replace("{{title}}", html.escape(title)).replace("{{frames}}", data)
 
@@ -190,11 +197,15 @@ def _created(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     t = step.event.tensor
     key, name = rec.key_of(t), _name(rec, t)
     if states[key].requires_grad:
-        text = (f"{name} is created: a leaf holding {number(t._data)} with requires_grad=True, "
-                f"so it is on the graph and its gradient will land in {name}.grad.")
+        text = (
+            f"{name} is created: a leaf holding {number(t._data)} with requires_grad=True, "
+            f"so it is on the graph and its gradient will land in {name}.grad."
+        )
     else:
-        text = (f"{name} is created: a leaf holding {number(t._data)} that does not require "
-                "grad (a 'dried-up' leaf, off the graph).")
+        text = (
+            f"{name} is created: a leaf holding {number(t._data)} that does not require "
+            "grad (a 'dried-up' leaf, off the graph)."
+        )
     return text, Highlight(active={key})
 
 
@@ -206,14 +217,18 @@ def _op(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     inputs = [rec.key_of(x) for x in ev.inputs if rec.key_of(x) is not None]
     lit = set(outs) | set(inputs)
     if ev.node is None:
-        text = (f"{names} = {result}. No input requires grad, so no graph is recorded: "
-                f"{names} is a leaf with grad_fn None.")
+        text = (
+            f"{names} = {result}. No input requires grad, so no graph is recorded: "
+            f"{names} is a leaf with grad_fn None."
+        )
         return text, Highlight(active=lit)
     node_key = rec.key_of(ev.node)
     info = rec.nodes[node_key]
     text = f"{names} = {result}. An input requires grad, so {names} gets grad_fn=<{info.name}>"
     if len(outs) > 1:
-        text += f", shared by all {len(outs)} outputs, told apart by output index 0..{len(outs)-1}"
+        text += (
+            f", shared by all {len(outs)} outputs, told apart by output index 0..{len(outs) - 1}"
+        )
     saved = [f"{slot} = {_saved_value(rec, tkey, value)}" for slot, tkey, value, _ in info.saved]
     text += f"; it saves {', '.join(saved)} for backward." if saved else "; it saves nothing."
     edges = {(i, o) for i in inputs for o in outs} | {(o, node_key) for o in outs}
@@ -228,11 +243,15 @@ def _saved_value(rec: Recording, tkey: str | None, value: Any) -> str:
 def _inplace(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     ev = step.event
     key, name = rec.key_of(ev.tensor), _name(rec, ev.tensor)
-    text = (f"{step.source or ev.name} changes {name} in place to {number(states[key].data)}: "
-            f"its version goes from {ev.version - 1} to {ev.version}.")
+    text = (
+        f"{step.source or ev.name} changes {name} in place to {number(states[key].data)}: "
+        f"its version goes from {ev.version - 1} to {ev.version}."
+    )
     if ev.node is not None:
         text += f" Its grad_fn is now <{rec.nodes[rec.key_of(ev.node)].name}>."
-    return text, Highlight(active={key}, box_notes={key: f"_version {ev.version - 1} → {ev.version}"})
+    return text, Highlight(
+        active={key}, box_notes={key: f"_version {ev.version - 1} → {ev.version}"}
+    )
 
 
 def _changed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
@@ -240,17 +259,23 @@ def _changed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     key, name = rec.key_of(ev.tensor), _name(rec, ev.tensor)
     if ev.what == "detach":
         rkey = rec.key_of(ev.result)
-        text = (f"{rec.names.get(rkey)} = {name}.detach() shares {name}'s data "
-                f"({number(ev.tensor._data)}) but is a leaf off the graph: requires_grad=False, "
-                "grad_fn None.")
+        text = (
+            f"{rec.names.get(rkey)} = {name}.detach() shares {name}'s data "
+            f"({number(ev.tensor._data)}) but is a leaf off the graph: requires_grad=False, "
+            "grad_fn None."
+        )
         return text, Highlight(active={key, rkey})
     if ev.what == "requires_grad_":
-        text = (f"{name}.requires_grad_() makes {name} a leaf on the graph: from now on, ops "
-                f"on {name} are recorded and its gradient will be stored in {name}.grad.")
+        text = (
+            f"{name}.requires_grad_() makes {name} a leaf on the graph: from now on, ops "
+            f"on {name} are recorded and its gradient will be stored in {name}.grad."
+        )
     elif ev.what == "retain_grad":
         node = states[key].grad_fn
-        text = (f"{name}.retain_grad() registers a hook on {rec.nodes[node].name} that keeps "
-                f"{name}'s gradient in {name}.grad (non-leaf grads are not kept otherwise).")
+        text = (
+            f"{name}.retain_grad() registers a hook on {rec.nodes[node].name} that keeps "
+            f"{name}'s gradient in {name}.grad (non-leaf grads are not kept otherwise)."
+        )
     else:
         text = f"A hook is registered on {name}; it will see {name}'s gradient during backward."
     return text, Highlight(active={key})
@@ -261,11 +286,14 @@ def _started(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     key = rec.key_of(node)
     root = next((k for k, st in states.items() if st.grad_fn == key), None)
     who = rec.names.get(root, "the output") if root else "the output"
-    text = (f"{step.source or 'backward()'} starts the backward pass: the gradient of {who} "
-            f"with respect to itself, {number(grad)}, is handed to {_node_phrase(rec, key)}.")
+    text = (
+        f"{step.source or 'backward()'} starts the backward pass: the gradient of {who} "
+        f"with respect to itself, {number(grad)}, is handed to {_node_phrase(rec, key)}."
+    )
     edges = {(root, key)} if root else set()
-    return text, Highlight(active={key}, active_edges=edges,
-                           edge_notes={e: f"grad {number(grad)}" for e in edges})
+    return text, Highlight(
+        active={key}, active_edges=edges, edge_notes={e: f"grad {number(grad)}" for e in edges}
+    )
 
 
 def _executed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
@@ -273,8 +301,13 @@ def _executed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]
     key = rec.key_of(ev.node)
     info = rec.nodes[key]
     grad_in = ev.grads_in[0] if len(ev.grads_in) == 1 else ev.grads_in
-    received = number(grad_in) if len(ev.grads_in) == 1 else \
-        ", ".join(f"{number(g)} (output {i})" for i, g in enumerate(ev.grads_in) if g is not None)
+    received = (
+        number(grad_in)
+        if len(ev.grads_in) == 1
+        else ", ".join(
+            f"{number(g)} (output {i})" for i, g in enumerate(ev.grads_in) if g is not None
+        )
+    )
     parts = []
     notes, edges, box_notes = {}, set(), {}
     for sent in step.sends:
@@ -285,8 +318,10 @@ def _executed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]
         text = f"{_formula(rec, info, sent.position, grad_in)}{number(sent.grad)} to {where}"
         if not _same(sent.total, sent.grad):
             earlier = number(sent.total - sent.grad)
-            text += (f" (which now holds {earlier} + {number(sent.grad)} = "
-                     f"{number(sent.total)}: a split in the forward pass is a sum here)")
+            text += (
+                f" (which now holds {earlier} + {number(sent.grad)} = "
+                f"{number(sent.total)}: a split in the forward pass is a sum here)"
+            )
             box_notes[target] = f"Σ grad {number(sent.total)}"
         parts.append(text)
     how = _how(rec, info)
@@ -335,10 +370,16 @@ def _accumulated(rec: Recording, step: Step, states: dict) -> tuple[str, Highlig
     key, node = rec.key_of(ev.variable), rec.key_of(ev.node)
     name = rec.names.get(key, "the leaf")
     before = "None" if ev.before is None else number(ev.before)
-    text = (f"AccumulateGrad for {name} adds {number(ev.after - (0 if ev.before is None else ev.before))} "
-            f"into {name}.grad: it was {before}, now it is {number(ev.after)}.")
-    return text, Highlight(active={key, node}, active_edges={(node, key)},
-                           box_notes={key: f"grad {before} → {number(ev.after)}"})
+    added = ev.after if ev.before is None else ev.after - ev.before
+    text = (
+        f"AccumulateGrad for {name} adds {number(added)} into {name}.grad: "
+        f"it was {before}, now it is {number(ev.after)}."
+    )
+    return text, Highlight(
+        active={key, node},
+        active_edges={(node, key)},
+        box_notes={key: f"grad {before} → {number(ev.after)}"},
+    )
 
 
 def _hook(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
@@ -347,11 +388,19 @@ def _hook(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     owners = [k for k, st in states.items() if st.grad_fn == node and st.retains_grad]
     if ev.kind == "retain_grad" and owners:
         name = rec.names.get(owners[0])
-        text = (f"{name}'s retain_grad hook runs before {rec.nodes[node].name} and keeps "
-                f"{number(ev.grad_after)} in {name}.grad.")
+        text = (
+            f"{name}'s retain_grad hook runs before {rec.nodes[node].name} and keeps "
+            f"{number(ev.grad_after)} in {name}.grad."
+        )
         return text, Highlight(active={node, owners[0]})
-    text = f"A {ev.kind} hook on {_node_phrase(rec, node)} sees the gradient {number(ev.grad_before)}"
-    text += "." if _same(ev.grad_before, ev.grad_after) else f" and replaces it with {number(ev.grad_after)}."
+    text = (
+        f"A {ev.kind} hook on {_node_phrase(rec, node)} sees the gradient {number(ev.grad_before)}"
+    )
+    text += (
+        "."
+        if _same(ev.grad_before, ev.grad_after)
+        else f" and replaces it with {number(ev.grad_after)}."
+    )
     return text, Highlight(active={node})
 
 
@@ -365,11 +414,13 @@ def _failed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     tkey = rec.key_of(tensor)
     name = rec.names.get(tkey, "a saved tensor")
     done = [rec.names.get(k) for k, st in states.items() if st.grad is not None and st.is_leaf]
-    text = (f"{rec.nodes[node].name} unpacks its saved {saved.name or 'tensor'} {name}: it was "
-            f"saved at version {saved.version} but is now at version "
-            f"{ev.error.current_version}, because an in-place op changed it. PyTorch raises "
-            "'one of the variables needed for gradient computation has been modified by an "
-            "inplace operation'.")
+    text = (
+        f"{rec.nodes[node].name} unpacks its saved {saved.name or 'tensor'} {name}: it was "
+        f"saved at version {saved.version} but is now at version "
+        f"{ev.error.current_version}, because an in-place op changed it. PyTorch raises "
+        "'one of the variables needed for gradient computation has been modified by an "
+        "inplace operation'."
+    )
     if done:
         text += f" Already accumulated before the error: {', '.join(done)}.grad."
     error = {node} | ({tkey} if tkey else set())
@@ -383,18 +434,28 @@ def _error(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
 
 
 def _finished(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
-    grads = [f"{rec.names.get(k)}.grad = {number(st.grad)}" for k, st in states.items()
-             if st.grad is not None]
+    grads = [
+        f"{rec.names.get(k)}.grad = {number(st.grad)}"
+        for k, st in states.items()
+        if st.grad is not None
+    ]
     text = "The backward pass is done"
     text += (": " + ", ".join(grads) + ".") if grads else "."
     return text, Highlight(active={k for k, st in states.items() if st.grad is not None})
 
 
 _TELLERS = {
-    "TensorCreated": _created, "OpApplied": _op, "InplaceApplied": _inplace,
-    "TensorChanged": _changed, "BackwardStarted": _started, "NodeExecuted": _executed,
-    "GradAccumulated": _accumulated, "HookFired": _hook, "BackwardFailed": _failed,
-    "Error": _error, "BackwardFinished": _finished,
+    "TensorCreated": _created,
+    "OpApplied": _op,
+    "InplaceApplied": _inplace,
+    "TensorChanged": _changed,
+    "BackwardStarted": _started,
+    "NodeExecuted": _executed,
+    "GradAccumulated": _accumulated,
+    "HookFired": _hook,
+    "BackwardFailed": _failed,
+    "Error": _error,
+    "BackwardFinished": _finished,
 }
 
 _PAGE = """<!DOCTYPE html>

@@ -86,13 +86,21 @@ def narrations(rec: gradlab.Recording) -> list[str]:
 def test_lesson1_narrates_the_multiply_with_real_numbers() -> None:
     rec = lesson1()
     assert [s.kind for s in rec.steps] == [
-        "TensorCreated", "TensorCreated", "OpApplied", "BackwardStarted", "NodeExecuted",
-        "GradAccumulated", "NodeExecuted", "BackwardFinished",
+        "TensorCreated",
+        "TensorCreated",
+        "OpApplied",
+        "BackwardStarted",
+        "NodeExecuted",
+        "GradAccumulated",
+        "NodeExecuted",
+        "BackwardFinished",
     ]
     assert rec.names == {"t0": "a", "t1": "b", "t2": "c"}
     told = narrations(rec)
-    assert ("MulBackward0 receives 1.0, multiplies by the saved b = 3.0 and sends 3.0 to "
-            "AccumulateGrad for a.") in told
+    assert (
+        "MulBackward0 receives 1.0, multiplies by the saved b = 3.0 and sends 3.0 to "
+        "AccumulateGrad for a."
+    ) in told
     assert "AccumulateGrad for a adds 3.0 into a.grad: it was None, now it is 3.0." in told
     assert told[-1] == "The backward pass is done: a.grad = 3.0."
 
@@ -100,8 +108,10 @@ def test_lesson1_narrates_the_multiply_with_real_numbers() -> None:
 def test_source_lines_point_at_the_code() -> None:
     rec = lesson1()
     assert [s.source for s in rec.steps[:4]] == [
-        "a = gradlab.tensor(2.0, requires_grad=True)", "b = gradlab.tensor(3.0)",
-        "c = a * b", "c.backward()",
+        "a = gradlab.tensor(2.0, requires_grad=True)",
+        "b = gradlab.tensor(3.0)",
+        "c = a * b",
+        "c.backward()",
     ]
 
 
@@ -144,14 +154,27 @@ def test_backward_steps_follow_the_engines_real_order() -> None:
     recorded = [rec.key_of(s.event.node) for s in rec.steps if s.kind == "NodeExecuted"]
     # PyTorch's order: newest node first among the ready ones, AccumulateGrad at once
     names = [rec.nodes[key].name for key in recorded]
-    assert names == ["MulBackward0", "AddBackward0", "DivBackward0", "AccumulateGrad",
-                     "MulBackward0", "MulBackward0", "AccumulateGrad"]
+    assert names == [
+        "MulBackward0",
+        "AddBackward0",
+        "DivBackward0",
+        "AccumulateGrad",
+        "MulBackward0",
+        "MulBackward0",
+        "AccumulateGrad",
+    ]
     x = gradlab.tensor(2.0, requires_grad=True)
     y = x * 3
     task = GraphTask([(y.grad_fn, 0)], [gradlab.ones(()).numpy()], trace=True)
     kinds = [type(e).__name__ for e in task.steps()]
-    assert kinds == ["BackwardStarted", "NodeExecuted", "GradientSent", "GradAccumulated",
-                     "NodeExecuted", "BackwardFinished"]
+    assert kinds == [
+        "BackwardStarted",
+        "NodeExecuted",
+        "GradientSent",
+        "GradAccumulated",
+        "NodeExecuted",
+        "BackwardFinished",
+    ]
 
 
 def test_exception_in_block_is_recorded_then_propagates() -> None:
@@ -224,8 +247,10 @@ def test_core_import_stays_free_of_the_drawing_stack() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, gradlab; print(sorted(m for m in ('matplotlib', 'ipywidgets', "
-            "'networkx', 'gradlab.recording') if m in sys.modules))")
+    code = (
+        "import sys, gradlab; print(sorted(m for m in ('matplotlib', 'ipywidgets', "
+        "'networkx', 'gradlab.recording') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

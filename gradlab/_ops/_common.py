@@ -14,8 +14,23 @@ from gradlab.autograd import events
 from gradlab.autograd.grad_mode import _state as _grad_mode
 from gradlab.autograd.graph import NO_EDGE, Node
 
-__all__ = ["NO_EDGE", "Node", "Tensor", "edge", "make_node", "announce", "operands",
-           "BinaryNode", "sum_to", "as_float", "scalar", "grad_enabled", "needs_grad"]
+__all__ = [
+    "NO_EDGE",
+    "Node",
+    "Tensor",
+    "edge",
+    "make_node",
+    "make_binary_node",
+    "announce",
+    "operands",
+    "compute",
+    "BinaryNode",
+    "sum_to",
+    "as_float",
+    "scalar",
+    "grad_enabled",
+    "needs_grad",
+]
 
 
 def edge(x: Any) -> tuple[Node | None, int]:
@@ -36,6 +51,24 @@ def grad_enabled() -> bool:
 def needs_grad(x: Any) -> bool:
     """Whether an op input wants a gradient (only tensors can)."""
     return type(x) is Tensor and (x._grad_fn is not None or x._requires_grad)
+
+
+def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
+    """``make_node`` for the two inputs of an arithmetic op (the hot path, kept call-free)."""
+    if not _grad_mode["enabled"]:
+        return None
+    fn = a._grad_fn
+    edge_a = (
+        (fn, a._output_nr)
+        if fn is not None
+        else (a._grad_accumulator(), 0)
+        if a._requires_grad
+        else NO_EDGE
+    )
+    edge_b = edge(b) if type(b) is Tensor else NO_EDGE
+    if edge_a is NO_EDGE and edge_b is NO_EDGE:
+        return None
+    return cls((edge_a, edge_b))
 
 
 def make_node(cls: type[Node], *inputs: Any) -> Node | None:
@@ -91,6 +124,23 @@ def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
     if type(b) is Tensor:
         bd = bd.astype(dt, copy=False)
     return ad, bd
+
+
+def compute(op: Any, a: Tensor, b: Any) -> Any:
+    """``op(a, b)`` on the data, in PyTorch's result dtype, with PyTorch's broadcasting
+    error; NotImplemented when ``b`` is neither a tensor nor a number."""
+    ad = a._data
+    kind = type(b)
+    if kind is float and ad.dtype.kind == "f" or kind is Tensor and ad.dtype == b._data.dtype:
+        pair = (ad, b if kind is float else b._data)  # the common case, decided without a call
+    else:
+        pair = operands(a, b)
+        if pair is None:
+            return NotImplemented
+    try:
+        return op(*pair)
+    except ValueError:
+        raise broadcast_error(*pair) from None
 
 
 def as_float(x: Tensor) -> np.ndarray:

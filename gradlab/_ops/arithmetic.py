@@ -7,9 +7,8 @@ Names, ``next_functions`` and saved values follow PyTorch: ``a * 2`` records
 
 from __future__ import annotations
 
-from typing import Any
-
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +18,8 @@ from gradlab._ops._common import (
     Node,
     Tensor,
     announce,
-    broadcast_error,
+    compute,
+    make_binary_node,
     make_node,
     needs_grad,
     operands,
@@ -33,17 +33,6 @@ from gradlab.autograd.saved import SavedTensor, saved_attribute, unpack
 def save(x: Any) -> Any:
     """What a node keeps of an input: a version-checked tensor, or the Python number."""
     return x if type(x) is not Tensor else SavedTensor(x)
-
-
-def compute(ufunc: Any, a: Tensor, b: Any) -> Any:
-    """``ufunc(a, b)`` in PyTorch's result dtype; NotImplemented for non-number ``b``."""
-    pair = operands(a, b)
-    if pair is None:
-        return NotImplemented
-    try:
-        return ufunc(*pair)
-    except ValueError:
-        raise broadcast_error(pair[0], pair[1]) from None
 
 
 def _wants(node: Node, i: int) -> bool:
@@ -67,7 +56,7 @@ def add_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
     data = compute(operator.add, a, b)
     if data is NotImplemented:
         return data, None
-    node = make_node(AddBackward0, a, b)
+    node = make_binary_node(AddBackward0, a, b)
     if node is not None:
         node.remember_inputs(data, a, b)
     return data, node
@@ -96,7 +85,7 @@ def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
     data = compute(operator.sub, a, b)
     if data is NotImplemented:
         return data, None
-    node = make_node(SubBackward0, a, b)
+    node = make_binary_node(SubBackward0, a, b)
     if node is not None:
         node.remember_inputs(data, a, b)
     return data, node
@@ -153,11 +142,11 @@ def mul_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
     data = compute(operator.mul, a, b)
     if data is NotImplemented:
         return data, None
-    node = make_node(MulBackward0, a, b)
+    node = make_binary_node(MulBackward0, a, b)
     if node is not None:
         edge_a, edge_b = node.next_functions
-        node._other = None if edge_a is NO_EDGE else save(b)
-        node._self = None if edge_b is NO_EDGE else save(a)
+        node._other = None if edge_a is NO_EDGE else b if type(b) is not Tensor else SavedTensor(b)
+        node._self = None if edge_b is NO_EDGE else SavedTensor(a)
         node.remember_inputs(data, a, b)
     return data, node
 
@@ -199,7 +188,7 @@ def div_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
     data = compute(_true_divide, a, b)
     if data is NotImplemented:
         return data, None
-    node = make_node(DivBackward0, a, b)
+    node = make_binary_node(DivBackward0, a, b)
     if node is not None:
         node._other = save(b)
         node._self = save(a) if needs_grad(b) else None
@@ -262,7 +251,9 @@ class PowBackward1(BinaryNode):
             grad_base = grad * p * base ** (p - 1) if _wants(self, 0) else None
             grad_p = None
             if _wants(self, 1):
-                grad_p = np.where((base == 0) & (p >= 0), 0, grad * unpack(self._result) * np.log(base))
+                grad_p = np.where(
+                    (base == 0) & (p >= 0), 0, grad * unpack(self._result) * np.log(base)
+                )
         return self.fit(grad_base, grad_p)
 
 
@@ -365,8 +356,11 @@ class DotBackward0(BinaryNode):
         )
 
 
-_MATMUL = {(2, 2): (MmBackward0, "_mat2"), (2, 1): (MvBackward0, "_vec"),
-           (1, 1): (DotBackward0, "_tensor")}
+_MATMUL = {
+    (2, 2): (MmBackward0, "_mat2"),
+    (2, 1): (MvBackward0, "_vec"),
+    (1, 1): (DotBackward0, "_tensor"),
+}
 
 
 def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
@@ -377,10 +371,13 @@ def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
             f"the same number of elements, but got {sa[0]} and {sb[0]} elements respectively"
         )
     if b.ndim == 1:
-        return RuntimeError(f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), "
-                            f"vec ({sb[0]})")
-    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                        f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})")
+        return RuntimeError(
+            f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})"
+        )
+    return RuntimeError(
+        f"mat1 and mat2 shapes cannot be multiplied "
+        f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})"
+    )
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -394,8 +391,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"gradlab's matmul takes 1-d and 2-d tensors; got {a.ndim}-d and {b.ndim}-d"
         )
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{a.dtype.name} != {b.dtype.name}")
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}"
+        )
     if a.shape[-1] != b.shape[0]:
         raise _matmul_error(a, b)
     data = a._data @ b._data

@@ -51,18 +51,23 @@ def finish_inplace(name: str, x: Tensor, other: Any, node: Node | None) -> Tenso
     return x
 
 
-def _apply(name: str, x: Tensor, other: Any,
-           compute: Callable[[Tensor, Any], tuple[Any, Node | None]]) -> Tensor:
+def _apply(
+    name: str, x: Tensor, other: Any, compute: Callable[[Tensor, Any], tuple[Any, Node | None]]
+) -> Tensor:
     check_inplace(x)
     data, node = compute(x, other)
     if data is NotImplemented:
         return data
     if np.shape(data) != x._data.shape:
-        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
-                           f"shape {list(np.shape(data))}")
+        raise RuntimeError(
+            f"output with shape {list(x.shape)} doesn't match the broadcast "
+            f"shape {list(np.shape(data))}"
+        )
     if not np.can_cast(data.dtype, x._data.dtype, casting="same_kind"):
-        raise RuntimeError(f"result type {_KIND_NAMES[data.dtype.kind]} can't be cast to the "
-                           f"desired output type {_KIND_NAMES[x._data.dtype.kind]}")
+        raise RuntimeError(
+            f"result type {_KIND_NAMES[data.dtype.kind]} can't be cast to the "
+            f"desired output type {_KIND_NAMES[x._data.dtype.kind]}"
+        )
     if node is not None:
         _keep_old_values(node, x)
     x._storage()[...] = data

@@ -14,14 +14,17 @@ from gradlab._ops._common import Node, Tensor, announce, as_float, make_node, op
 from gradlab.autograd.saved import SavedTensor, saved_attribute, unpack
 
 
-def unary(name: str, cls: type[Node], data: Any, x: Tensor,
-          inputs: tuple[Any, ...] | None = None) -> Tensor:
+def unary(
+    name: str, cls: type[Node], data: Any, x: Tensor, inputs: tuple[Any, ...] | None = None
+) -> Tensor:
     """The output of a one-input op, with a ``cls`` node saving what ``cls._saved`` names."""
     node = make_node(cls, x)
     out = Tensor(data, node)
     if node is not None:
         for slot in cls._saved:
-            saved = SavedTensor(out, output_of=cls.__name__) if slot == "_result" else SavedTensor(x)
+            saved = (
+                SavedTensor(out, output_of=cls.__name__) if slot == "_result" else SavedTensor(x)
+            )
             setattr(node, slot, saved)
     return announce(name, out, node, *(inputs or (x,)))
 
@@ -146,9 +149,11 @@ def _sigmoid(x: Any) -> Any:
 def neg(x: Tensor) -> Tensor:
     """``-x``."""
     if x._data.dtype.kind == "b":
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or "
-                           "`logical_not()` operator instead.")
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or "
+            "`logical_not()` operator instead."
+        )
     return unary("neg", NegBackward0, -x._data, x)
 
 

@@ -20,8 +20,9 @@ def _dims(dim: int | Sequence[int], ndim: int) -> tuple[int, ...]:
     return tuple(sorted(_dim(d, ndim) for d in dims))
 
 
-def _spread(grad: Any, sizes: tuple[int, ...], dims: tuple[int, ...] | None,
-            keepdim: bool) -> np.ndarray:
+def _spread(
+    grad: Any, sizes: tuple[int, ...], dims: tuple[int, ...] | None, keepdim: bool
+) -> np.ndarray:
     """``grad`` broadcast back to ``sizes`` over the reduced ``dims`` (None: all)."""
     if dims is not None and not keepdim:
         grad = np.expand_dims(grad, dims)
@@ -59,8 +60,7 @@ class MeanBackward0(Node):
 class MeanBackward1(Node):
     """out = self.mean(dim, keepdim)  →  each element receives ``grad / count`` of its mean."""
 
-    __slots__ = ("_saved_self_sym_sizes", "_saved_self_sym_numel", "_saved_dim",
-                 "_saved_keepdim")
+    __slots__ = ("_saved_self_sym_sizes", "_saved_self_sym_numel", "_saved_dim", "_saved_keepdim")
 
     def apply(self, grad: Any) -> tuple[Any]:
         sizes = self._saved_self_sym_sizes
@@ -69,8 +69,16 @@ class MeanBackward1(Node):
         return (spread / np.asarray(count, dtype=spread.dtype),)
 
 
-def _reduce(name: str, x: Tensor, dim: Any, keepdim: bool, whole: type[Node],
-            along: type[Node], fn: Any, dtype: Any = None) -> Tensor:
+def _reduce(
+    name: str,
+    x: Tensor,
+    dim: Any,
+    keepdim: bool,
+    whole: type[Node],
+    along: type[Node],
+    fn: Any,
+    dtype: Any = None,
+) -> Tensor:
     dims = None if dim is None else _dims(dim, x.ndim)
     data = fn(x._data, axis=dims, keepdims=keepdim and dims is not None, dtype=dtype)
     node = make_node(whole if dims is None else along, x)
@@ -83,8 +91,11 @@ def _reduce(name: str, x: Tensor, dim: Any, keepdim: bool, whole: type[Node],
     return announce(name, Tensor(data, node), node, x)
 
 
-def sum(x: Tensor, dim: int | Sequence[int] | None = None,  # noqa: A001  (PyTorch's name)
-        keepdim: bool = False) -> Tensor:
+def sum(
+    x: Tensor,
+    dim: int | Sequence[int] | None = None,  # noqa: A001  (PyTorch's name)
+    keepdim: bool = False,
+) -> Tensor:
     """The sum of all elements, or along ``dim`` (kept as size 1 with ``keepdim``)."""
     dtype = np.int64 if x._data.dtype.kind in "iub" else None
     return _reduce("sum", x, dim, keepdim, SumBackward0, SumBackward1, np.sum, dtype)
@@ -100,5 +111,11 @@ def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = Fals
     return _reduce("mean", x, dim, keepdim, MeanBackward0, MeanBackward1, np.mean)
 
 
-_KIND_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-               "uint8": "Byte", "bool": "Bool"}
+_KIND_NAMES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}

@@ -27,8 +27,14 @@ def _dim(dim: int, ndim: int) -> int:
     return dim % max(ndim, 1)
 
 
-def view_of(base: Tensor, data: Any, node: Node | None, name: str,
-            output_nr: int = 0, multi: str | None = None) -> Tensor:
+def view_of(
+    base: Tensor,
+    data: Any,
+    node: Node | None,
+    name: str,
+    output_nr: int = 0,
+    multi: str | None = None,
+) -> Tensor:
     """A tensor viewing ``base``'s storage (sharing its version counter when it shares memory)."""
     out = Tensor(data, node, output_nr)
     if isinstance(data, np.ndarray) and np.shares_memory(data, base._storage()):
@@ -66,8 +72,9 @@ def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
     try:
         data = x._storage().reshape(shape)
     except ValueError:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.numel()}") \
-            from None
+        raise RuntimeError(
+            f"shape '{list(shape)}' is invalid for input of size {x.numel()}"
+        ) from None
     node = make_node(ViewBackward0, x)
     if node is not None:
         node._self_sizes = x.shape
@@ -106,9 +113,11 @@ def permute(x: Tensor, dims: tuple[Any, ...]) -> Tensor:
     """``x`` with its dimensions reordered (a view); ``x.T`` reverses them."""
     dims = tuple(_dim(d, x.ndim) for d in _shape_arg(dims))
     if sorted(dims) != list(range(x.ndim)):
-        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
-                           "not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}")
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does "
+            "not match the length of the desired ordering of dimensions i.e. "
+            f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}"
+        )
     node = make_node(PermuteBackward0, x)
     if node is not None:
         node._saved_dims = dims
@@ -217,8 +226,12 @@ def _slice(x: Tensor, dim: int, where: slice) -> Tensor:
 
 
 def _is_basic(item: Any) -> bool:
-    return item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer)) \
+    return (
+        item is None
+        or item is Ellipsis
+        or isinstance(item, (int, slice, np.integer))
         and not isinstance(item, bool)
+    )
 
 
 def _as_index(item: Any) -> Any:
@@ -325,8 +338,9 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     if node is not None:
         shape = storage.shape[1:]
         node._saved_dim, node._shapes, node._dtype = dim, (shape,) * len(storage), x._data.dtype
-    outs = tuple(view_of(x, part, node, "unbind", i, multi="Unbind")
-                 for i, part in enumerate(storage))
+    outs = tuple(
+        view_of(x, part, node, "unbind", i, multi="Unbind") for i, part in enumerate(storage)
+    )
     if events.listeners:
         events.emit(events.OpApplied("unbind", (x,), outs, node))
     return outs
@@ -348,9 +362,11 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
-                               f"entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got "
+                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
+                f"entry {i}"
+            )
     dim = _dim(dim, tensors[0].ndim + 1)
     data = np.stack([t._data for t in tensors], axis=dim)
     node = make_node(StackBackward0, *tensors)
@@ -378,9 +394,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     for i, t in enumerate(tensors[1:], start=1):
         for d, (n, m) in enumerate(zip(first, t.shape)):
             if d != dim and n != m:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. "
-                                   f"Expected size {n} but got size {m} for tensor number {i} "
-                                   "in the list.")
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. "
+                    f"Expected size {n} but got size {m} for tensor number {i} "
+                    "in the list."
+                )
     data = np.concatenate([t._data for t in tensors], axis=dim)
     node = make_node(CatBackward0, *tensors)
     if node is not None:

@@ -21,8 +21,17 @@ from gradlab.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, se
 from gradlab.autograd.graph import AccumulateGrad, Node, gradient_edge
 
 __all__ = [
-    "AccumulateGrad", "Function", "FunctionCtx", "Node", "backward", "enable_grad", "grad",
-    "gradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "AccumulateGrad",
+    "Function",
+    "FunctionCtx",
+    "Node",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
 ]
 
 
@@ -77,16 +86,24 @@ def backward(
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves
     (or only of ``inputs``). See ``Tensor.backward``."""
     if create_graph:
-        raise NotImplementedError("gradlab does not record the backward pass itself "
-                                  "(create_graph=True); higher-order gradients need PyTorch.")
+        raise NotImplementedError(
+            "gradlab does not record the backward pass itself "
+            "(create_graph=True); higher-order gradients need PyTorch."
+        )
     roots, seeds = _roots(_as_list(tensors), grad_tensors)
     if inputs is None:
         _run(GraphTask(roots, seeds, bool(retain_graph), trace=bool(events.listeners)))
         return
     inputs = _as_list(inputs)
     edges = [gradient_edge(t) for t in inputs]
-    task = GraphTask(roots, seeds, bool(retain_graph), capture=edges, accumulate=False,
-                     trace=bool(events.listeners))
+    task = GraphTask(
+        roots,
+        seeds,
+        bool(retain_graph),
+        capture=edges,
+        accumulate=False,
+        trace=bool(events.listeners),
+    )
     _run(task)
     from gradlab._tensor import Tensor
 
@@ -117,16 +134,24 @@ def grad(
     from gradlab._tensor import Tensor
 
     if create_graph:
-        raise NotImplementedError("gradlab does not record the backward pass itself "
-                                  "(create_graph=True); higher-order gradients need PyTorch.")
+        raise NotImplementedError(
+            "gradlab does not record the backward pass itself "
+            "(create_graph=True); higher-order gradients need PyTorch."
+        )
     inputs = _as_list(inputs)
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     roots, seeds = _roots(_as_list(outputs), grad_outputs)
     edges = [gradient_edge(t) for t in inputs]
-    task = GraphTask(roots, seeds, bool(retain_graph), capture=edges, accumulate=False,
-                     trace=bool(events.listeners))
+    task = GraphTask(
+        roots,
+        seeds,
+        bool(retain_graph),
+        capture=edges,
+        accumulate=False,
+        trace=bool(events.listeners),
+    )
     _run(task)
     result = []
     for i, (t, e) in enumerate(zip(inputs, edges)):

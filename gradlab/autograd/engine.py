@@ -197,7 +197,9 @@ class GraphTask:
                 grad_tuple = tuple(grads_in) if multi else (grads_in,)
                 for fn in tuple(hooks.post.values()):
                     wrapped = tuple(None if g is None else Tensor(g) for g in grads_out)
-                    result = fn(wrapped, tuple(None if g is None else Tensor(g) for g in grad_tuple))
+                    result = fn(
+                        wrapped, tuple(None if g is None else Tensor(g) for g in grad_tuple)
+                    )
                     if result is not None:
                         grads_out = tuple(None if g is None else g._data for g in result)
                     if trace:
@@ -221,9 +223,7 @@ def _checked_hook_result(fn: Any, current: np.ndarray, result: Any) -> np.ndarra
     if data is None:
         raise TypeError(f"hook '{getattr(fn, '__name__', fn)}' should return a Tensor or None")
     if np.shape(data) != np.shape(current):
-        raise RuntimeError(
-            f"hook '{getattr(fn, '__name__', fn)}' has changed the size of value"
-        )
+        raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size of value")
     return data
 
 
@@ -246,15 +246,17 @@ def _count_dependencies(roots: Iterator[Node]) -> dict[Node, int]:
     """For each node reachable from ``roots``, how many edges lead into it."""
     deps: dict[Node, int] = {}
     stack = list(dict.fromkeys(roots))
-    seen = set(stack)
+    starts = set(stack)  # already on the stack
     while stack:
         for target, _ in stack.pop().next_functions:
             if target is None:
                 continue
-            deps[target] = deps.get(target, 0) + 1
-            if target not in seen:
-                seen.add(target)
-                stack.append(target)
+            if target in deps:
+                deps[target] += 1
+            else:
+                deps[target] = 1
+                if target not in starts:
+                    stack.append(target)
     return deps
 
 

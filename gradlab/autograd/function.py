@@ -86,14 +86,17 @@ class BackwardCFunction(Node, FunctionCtx):
         name = type(self).__name__
         grads = grads if self.multi_output else [grads]
         materialized = [
-            Tensor(np.zeros(s, self._dtype) if g is None else g) for g, s in zip(grads, self._shapes)
+            Tensor(np.zeros(s, self._dtype) if g is None else g)
+            for g, s in zip(grads, self._shapes)
         ]
         with no_grad():
             result = self._forward_cls.backward(self, *materialized)
         result = result if isinstance(result, tuple) else (result,)
         if len(result) != len(self._arg_is_tensor):
-            raise RuntimeError(f"function {name} returned an incorrect number of gradients "
-                               f"(expected {len(self._arg_is_tensor)}, got {len(result)})")
+            raise RuntimeError(
+                f"function {name} returned an incorrect number of gradients "
+                f"(expected {len(self._arg_is_tensor)}, got {len(result)})"
+            )
         out = []
         for index, (grad, is_tensor) in enumerate(zip(result, self._arg_is_tensor)):
             if not is_tensor:
@@ -122,19 +125,25 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._backward_cls = type(f"{cls.__name__}Backward", (BackwardCFunction,),
-                                 {"_forward_cls": cls, "__module__": cls.__module__})
+        cls._backward_cls = type(
+            f"{cls.__name__}Backward",
+            (BackwardCFunction,),
+            {"_forward_cls": cls, "__module__": cls.__module__},
+        )
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("You must implement the forward function for custom "
-                                  "autograd.Function.")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
-        raise NotImplementedError("You must implement either the backward or vjp method for "
-                                  "your custom autograd.Function to use it with backward "
-                                  "mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for "
+            "your custom autograd.Function to use it with backward "
+            "mode AD."
+        )
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
@@ -153,8 +162,8 @@ class Function:
             result = cls.forward(ctx, *args)
         outputs = result if isinstance(result, tuple) else (result,)
         wrapped = tuple(
-            (Tensor(o._data) if any(o is t for t in tensors) else o)
-            if isinstance(o, Tensor) else o for o in outputs
+            (Tensor(o._data) if any(o is t for t in tensors) else o) if isinstance(o, Tensor) else o
+            for o in outputs
         )
         if recording and not all(e is NO_EDGE for e in ctx.next_functions):
             ctx.multi_output = len(wrapped) > 1
@@ -165,8 +174,10 @@ class Function:
                 if isinstance(o, Tensor) and not any(o is s for s in skip):
                     o._grad_fn, o._output_nr = ctx, nr
         ctx._saved_tensors = tuple(
-            None if t is None else
-            SavedTensor(t, output_of=type(ctx).__name__) if any(t is o for o in wrapped)
+            None
+            if t is None
+            else SavedTensor(t, output_of=type(ctx).__name__)
+            if any(t is o for o in wrapped)
             else SavedTensor(t)
             for t in getattr(ctx, "_to_save", ())
         )

@@ -49,8 +49,12 @@ def gradcheck(
             for k in range(flat_out):
                 seed = np.zeros(flat_out, dtype=out._data.dtype)
                 seed[k] = 1
-                g = grad(_outputs(fn, inputs)[o_index], [t], Tensor(seed.reshape(out.shape)),
-                         allow_unused=True)[0]
+                g = grad(
+                    _outputs(fn, inputs)[o_index],
+                    [t],
+                    Tensor(seed.reshape(out.shape)),
+                    allow_unused=True,
+                )[0]
                 if g is not None:
                     analytical[:, k] = g._data.reshape(-1)
             storage = t._storage().reshape(-1)
