@@ -242,10 +242,15 @@ class Recording:
         return changed
 
     def _name_from_frame(self) -> None:
+        """Label new tensors with the variable names of the recording code (its locals
+        first, then its module's globals)."""
         frame = self._frame
         if frame is None:
             return
-        for var, value in list(frame.f_locals.items()):
+        scopes = [frame.f_locals]
+        if frame.f_globals is not frame.f_locals:
+            scopes.append(frame.f_globals)
+        for var, value in [item for scope in scopes for item in list(scope.items())]:
             if isinstance(value, Tensor) and not var.startswith("_"):
                 key = self._keys.get(id(value))
                 if key is not None and key not in self.names:

@@ -117,8 +117,9 @@ START_HERE = [
     code("""
     w = gradlab.tensor(0.5, requires_grad=True)   # the parameter we want to tune
     x = gradlab.tensor(4.0)                       # an input: fixed, no gradient needed
-    y = w * x
-    loss = (y - 3.0) ** 2
+    y = w * x                                     # the prediction
+    err = y - 3.0                                 # how far off it is
+    loss = err ** 2
     loss
     """),
     md("""
@@ -135,7 +136,7 @@ START_HERE = [
 
     | colour | what it is | in this example |
     |---|---|---|
-    | 🟫 **brown** | a *branch*: a tensor computed from something that requires grad. It has a `grad_fn` and `is_leaf` is `False`. Gradients flow *through* it; its `.grad` stays `None`. | `y`, `loss` |
+    | 🟫 **brown** | a *branch*: a tensor computed from something that requires grad. It has a `grad_fn` and `is_leaf` is `False`. Gradients flow *through* it; its `.grad` stays `None`. | `y`, `err`, `loss` |
     | 🟩 **green** | a *leaf on the graph*: a tensor you created with `requires_grad=True`. This is where `.grad` lands. | `w` |
     | 🟨 **yellow** | a *"dried-up" leaf*: a tensor that does not require grad. No branch grows from it, so autograd never computes a gradient for it (`.grad` stays `None`). | `x` |
     | 🟦 **blue** | a *node of the backward graph*: the `grad_fn` objects (`MulBackward0`, ...) and the `AccumulateGrad` nodes that write into leaves. Arrows between nodes are `next_functions`, labelled with an output index. | `PowBackward0`, `SubBackward0`, `MulBackward0`, `AccumulateGrad` |
@@ -196,7 +197,8 @@ START_HERE = [
         w = gradlab.tensor(0.5, requires_grad=True)
         x = gradlab.tensor(4.0)
         y = w * x
-        loss = (y - 3.0) ** 2
+        err = y - 3.0
+        loss = err ** 2
         loss.backward()
 
     walk = gradlab.Walkthrough(rec)
@@ -345,6 +347,17 @@ MULTIPLY = [
     c.grad_fn._saved_self, c.grad_fn._saved_other
     """),
     md("""
+    ## The picture
+
+    Everything so far in one drawing: green `a`, yellow `b`, brown `c`, and below them, in
+    blue, the backward graph: `c`'s `MulBackward0` holding the saved `b`, and its edge
+    (output index `0`) to the `AccumulateGrad` that will write into `a.grad`. The
+    `(None, 0)` entry has no arrow: there is nothing at its end.
+    """),
+    code("""
+    gradlab.show(c)
+    """),
+    md("""
     ## Writing the node yourself: `gradlab.Function` and `ctx`
 
     Every node works like a custom `Function` you can write yourself (in PyTorch:
@@ -402,15 +415,6 @@ MULTIPLY = [
     md("""
     `a.grad` is `3`, the derivative of `a · b` with respect to `a`, and `b.grad` stays
     `None` because `b` never asked for a gradient.
-
-    ## The picture
-
-    Green `a`, yellow `b`, brown `c`, and below them, in blue, the backward graph: the
-    `MulBackward0` with its saved value and the edge (output index `0`) to the
-    `AccumulateGrad` that wrote into `a.grad`.
-    """),
-    code("""
-    gradlab.show(c)
     """),
     md("""
     ## Step through it
@@ -693,8 +697,8 @@ VERSION = [
     e.backward()
     """, tags=RAISES),
     md("""
-    The message is PyTorch's, word for word, so searching for it finds PyTorch's answers:
-    the saved tensor "is at version 1; expected version 0 instead". The error comes from
+    The message starts with PyTorch's own words, so searching for it finds PyTorch's
+    answers: the saved tensor "is at version 1; expected version 0 instead". The error comes from
     the very first node, before any gradient reached a leaf, so nothing was accumulated:
     """),
     code("""
@@ -1031,10 +1035,12 @@ DIV_ADD = [
     """),
     md("""
     In the picture they are drawn in those colours, with the blue nodes of the backward
-    graph below them.
+    graph below them. `a` and `b` are not connected to anything: their product was taken
+    before `c` joined the graph, so no operation links them to it. The picture only draws
+    what is on the graph behind `k`, so we name `a` and `b` explicitly to see them.
     """),
     code("""
-    gradlab.show(k)
+    gradlab.show(a, b, k)
     """),
     md("""
     ## A split forward is a join backward
@@ -1063,8 +1069,8 @@ DIV_ADD = [
     ## Keeping an intermediate gradient
 
     Gradients pass *through* intermediate tensors without being stored. If you want to see
-    the one for `i`, ask before going backward: `i.retain_grad()` attaches a hook to `i`
-    that keeps a copy of the gradient passing through, in `i.grad`.
+    the one for `i`, ask before going backward: `i.retain_grad()` sets up a hook that
+    catches the gradient arriving at `i` and keeps it in `i.grad`.
     """),
     code("""
     i.retain_grad()

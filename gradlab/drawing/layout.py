@@ -60,6 +60,7 @@ PORT_SPACING = 11.0
 SWEEPS = 12
 BALANCE_ROUNDS = 10
 CHAIN_WEIGHT = 4.0
+MAX_COLUMNS = 12
 
 
 @dataclass(frozen=True)
@@ -175,18 +176,32 @@ def edge_keys(edges: Iterable[Edge]) -> list[EdgeKey]:
 Item = str | tuple[str, int, int]  # a box key or a pass-through slot (~, edge, col)
 
 
-def layout(scene: Scene | Iterable[Scene], direction: str = "LR") -> Layout:
+def layout(
+    scene: Scene | Iterable[Scene],
+    direction: str = "LR",
+    *,
+    max_columns: int | None = MAX_COLUMNS,
+) -> Layout:
     """Lay out ``scene`` (or the union of several frames, each box sized to fit all its
-    versions) with forward tensors flowing ``"LR"`` (left to right) or ``"TB"``."""
+    versions) with forward tensors flowing ``"LR"`` (left to right) or ``"TB"``.
+
+    Each computed tensor gets a column of its own, so that no dashed ``grad_fn`` link
+    crosses an edge. When that would make more than ``max_columns`` columns, computed
+    tensors share columns (as few per column as keep within ``max_columns``, or within
+    the graph's depth) and some links cross edges. ``max_columns=None`` never shares.
+    """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if max_columns is not None and max_columns < 1:
+        raise ValueError(f"max_columns must be at least 1 or None, got {max_columns!r}")
     scenes = [scene] if isinstance(scene, Scene) else list(scene)
-    return _Layouter(scenes, direction).run()
+    return _Layouter(scenes, direction, max_columns).run()
 
 
 class _Layouter:
-    def __init__(self, scenes: list[Scene], direction: str) -> None:
+    def __init__(self, scenes: list[Scene], direction: str, max_columns: int | None) -> None:
         self.direction = direction
+        self.max_columns = max_columns
         self.union = Scene.union(scenes)
         self.order = {b.key: i for i, b in enumerate(self.union.boxes)}
         size: dict[str, tuple[float, float]] = {}
@@ -261,19 +276,20 @@ class _Layouter:
         """A tensor with inputs that owns nodes: at most one per column."""
         return self._is_tensor_group(g) and bool(self.nodes_of[g]) and bool(self.pred[g])
 
-    def _columns(self) -> None:
+    def _assign(self, capacity: int) -> dict[str, int]:
+        """Longest-path columns, at most ``capacity`` barrier tensors per column."""
         indeg = {g: len(self.pred[g]) for g in self.groups}
         heap = [(self.order[g], g) for g in self.groups if indeg[g] == 0]
         heapq.heapify(heap)
         col: dict[str, int] = {}
-        taken: set[int] = set()
+        taken: dict[int, int] = {}
         while heap:
             _, g = heapq.heappop(heap)
             c = max((col[p] + 1 for p in self.pred[g]), default=0)
             if self._is_barrier(g):
-                while c in taken:
+                while taken.get(c, 0) >= capacity:
                     c += 1
-                taken.add(c)
+                taken[c] = taken.get(c, 0) + 1
             col[g] = c
             for s in self.succ[g]:
                 indeg[s] -= 1
@@ -284,9 +300,25 @@ class _Layouter:
                 col[g] = min(col[s] for s in self.succ[g]) - 1
         used = sorted(set(col.values()))
         remap = {c: i for i, c in enumerate(used)}
-        self.gcol = {g: remap[c] for g, c in col.items()}
-        self.col = {k: self.gcol[self.group[k]] for k in self.order}
-        self.ncols = len(used)
+        return {g: remap[c] for g, c in col.items()}
+
+    def _columns(self) -> None:
+        """One barrier per column (no link crossings) unless that makes the picture more
+        than ``max_columns`` columns long where sharing columns would make it shorter."""
+        gcol = self._assign(1)
+        ncols = max(gcol.values(), default=-1) + 1
+        if self.max_columns is not None and ncols > self.max_columns:
+            n_barriers = sum(1 for g in self.groups if self._is_barrier(g))
+            shortest = max(self._assign(n_barriers + 1).values(), default=-1) + 1
+            target = max(self.max_columns, shortest)
+            for capacity in range(2, n_barriers + 2):
+                gcol = self._assign(capacity)
+                ncols = max(gcol.values(), default=-1) + 1
+                if ncols <= target:
+                    break
+        self.gcol = gcol
+        self.col = {k: gcol[self.group[k]] for k in self.order}
+        self.ncols = max(gcol.values(), default=-1) + 1
 
     # ---- items, chains, orders ---------------------------------------------------------
 
@@ -323,7 +355,6 @@ class _Layouter:
         self.top, self.bottom = top, bottom
         self.x: list[list[str]] = [[] for _ in range(self.ncols)]
         self.low: list[list[str]] = [[] for _ in range(self.ncols)]
-        self.xnodes: list[list[str]] = [[] for _ in range(self.ncols)]
         for g in self.groups:
             c = self.gcol[g]
             if not self._is_tensor_group(g):
@@ -332,7 +363,6 @@ class _Layouter:
                 top[c].append(g)
             elif self.pred[g]:
                 self.x[c].append(g)
-                self.xnodes[c].extend(self.nodes_of[g])
             else:
                 self.low[c].append(g)
         # neighbours along chains, per band
@@ -349,13 +379,14 @@ class _Layouter:
         return bool(self.pred[self.group[item]])
 
     def _acc(self, c: int) -> list[str]:
-        return [n for t in reversed(self.low[c]) for n in self.nodes_of[t]]
+        """Nodes of the column's linked tensors, mirrored so that their links nest."""
+        return [n for t in reversed(self.x[c] + self.low[c]) for n in self.nodes_of[t]]
 
     def tband(self, c: int) -> list[Item]:
         return [*self.top[c], *self.x[c], *self.low[c]]
 
     def nband(self, c: int) -> list[Item]:
-        return [*self._acc(c), *self.xnodes[c], *self.bottom[c]]
+        return [*self._acc(c), *self.bottom[c]]
 
     def _item_col(self, item: Item) -> int:
         return item[2] if isinstance(item, tuple) else self.col[item]  # type: ignore[return-value]
@@ -412,7 +443,7 @@ class _Layouter:
             cols = range(1, self.ncols) if side == -1 else range(self.ncols - 2, -1, -1)
             for c in cols:
                 pos = self._positions()
-                for seq in (self.top[c], self.low[c], self.bottom[c]):
+                for seq in (self.top[c], self.x[c], self.low[c], self.bottom[c]):
                     self._sort_by_barycenter(seq, side, pos)  # type: ignore[arg-type]
             n = self._crossings()
             if n < best:
@@ -427,12 +458,15 @@ class _Layouter:
         return (self.order[item], -1)
 
     def _snapshot(self) -> tuple[list[list[Item]], ...]:
-        return tuple([list(s) for s in lst] for lst in (self.top, self.low, self.bottom))
+        return tuple(
+            [list(s) for s in lst] for lst in (self.top, self.x, self.low, self.bottom)
+        )
 
     def _restore(self, snap: tuple[list[list[Item]], ...]) -> None:
         self.top = [list(s) for s in snap[0]]
-        self.low = [list(s) for s in snap[1]]  # type: ignore[misc]
-        self.bottom = [list(s) for s in snap[2]]
+        self.x = [list(s) for s in snap[1]]  # type: ignore[misc]
+        self.low = [list(s) for s in snap[2]]  # type: ignore[misc]
+        self.bottom = [list(s) for s in snap[3]]
 
     # ---- coordinates -------------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+"""``gradlab.show``: what the static picture contains, and how it displays."""
+
+from __future__ import annotations
+
+import gradlab
+
+
+def lesson5_tensors() -> dict[str, gradlab.Tensor]:
+    a, b, d, f = (gradlab.tensor(2.0) for _ in range(4))
+    h = gradlab.tensor(2.0, requires_grad=True)
+    c = a * b
+    c.requires_grad_()
+    e = c * d
+    g = e * f
+    i = g / h
+    j = i + h
+    k = j * i
+    return dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h, i=i, j=j, k=k)
+
+
+def test_show_draws_the_graph_with_the_callers_names_and_colours() -> None:
+    t = lesson5_tensors()
+    globals().update(t)  # the picture names tensors from the calling code
+    try:
+        scene = gradlab.show(t["k"]).scene
+    finally:
+        for name in t:
+            globals().pop(name)
+    kinds = {box.title: box.kind for box in scene.boxes if box.kind != "node"}
+    assert kinds == {
+        "c": "leaf",
+        "d": "dried",
+        "e": "branch",
+        "f": "dried",
+        "g": "branch",
+        "h": "leaf",
+        "i": "branch",
+        "j": "branch",
+        "k": "branch",
+    }
+    nodes = sorted(box.title for box in scene.boxes if box.kind == "node")
+    assert nodes == [
+        "AccumulateGrad",
+        "AccumulateGrad",
+        "AddBackward0",
+        "DivBackward0",
+        "MulBackward0",
+        "MulBackward0",
+        "MulBackward0",
+    ]
+    by_key = {box.key: box for box in scene.boxes}
+    next_edges = {
+        (by_key[e.src].title, by_key[e.dst].title, e.label) for e in scene.edges if e.kind == "next"
+    }
+    assert ("AddBackward0", "DivBackward0", "0") in next_edges
+    assert ("DivBackward0", "AccumulateGrad", "0") in next_edges
+    k_box = next(b for b in scene.boxes if b.title == "k")
+    assert k_box.rows[:3] == ("data: 80.", "grad: None", "grad_fn: <MulBackward0>")
+
+
+def test_show_displays_as_png_svg_and_plain_text() -> None:
+    a = gradlab.tensor(2.0, requires_grad=True)
+    c = a * 3
+    bundle = gradlab.show(c)._repr_mimebundle_()
+    assert bundle["image/png"].startswith(b"\x89PNG")
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    assert bundle["text/plain"] == "<gradlab picture: 2 tensors, 2 nodes>"
+
+
+def test_show_of_a_recording_shows_the_final_state() -> None:
+    with gradlab.record() as rec:
+        a = gradlab.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b, c, d = a.unbind()
+        e = b * c * d
+        e.backward()
+    scene = gradlab.show(rec).scene
+    a_box = next(box for box in scene.boxes if box.title == "a")
+    assert "grad: [6., 3., 2.]" in a_box.rows
+    labels = sorted(
+        e.label
+        for e in scene.edges
+        if e.kind == "next"
+        and next(b for b in scene.boxes if b.key == e.dst).title == "UnbindBackward0"
+    )
+    assert labels == ["0", "1", "2"]
