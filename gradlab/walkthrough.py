@@ -93,8 +93,7 @@ class Walkthrough:
     @property
     def phase(self) -> str:
         """'forward', 'backward' or 'error'."""
-        step = self.frame.step
-        return "error" if step.kind in ("BackwardFailed", "Error") else step.phase
+        return _phase(self.frame.step)
 
     # --- pictures -----------------------------------------------------------------------
 
@@ -123,12 +122,14 @@ class Walkthrough:
                 "svg": self.frame_svg(i),
                 "text": f.narration,
                 "source": f.step.source,
-                "phase": f.step.phase,
+                "phase": _phase(f.step),
             }
             for i, f in enumerate(self.frames)
         ]
         data = json.dumps(frames).replace("<", "\\u003c")  # no markup inside the script
-        return _PAGE.replace("{{title}}", html.escape(title)).replace("{{frames}}", data)
+        head, rest = _PAGE.split("{{title}}")
+        middle, tail = rest.split("{{frames}}")
+        return head + html.escape(title) + middle + data + tail
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -159,6 +160,10 @@ def _frames(rec: Recording, forward: list[tuple[str, str, str]]) -> list[Frame]:
         text, highlight = _tell(rec, step, states)
         frames.append(Frame(step, states, tuple(nodes), highlight, text))
     return frames
+
+
+def _phase(step: Step) -> str:
+    return "error" if step.kind in ("BackwardFailed", "Error") else step.phase
 
 
 def _add_with_next(rec: Recording, key: str, nodes: dict[str, None]) -> None:

@@ -81,8 +81,12 @@ def value_summary(x: Any, leaves: Sequence[Any] = ()) -> Any:
         return tensor_summary(x, leaves)
     if isinstance(x, (tuple, list)):
         return ("seq", tuple(value_summary(v, leaves) for v in x))
-    if isinstance(x, (bool, int, float)):
+    if isinstance(x, bool) or isinstance(x, float):
         return x
+    if isinstance(x, int):
+        # torch's Python binding shows a saved negative int64 (dim=-1) as an unsigned
+        # number (18446744073709551615); gradlab shows the -1 the user wrote
+        return x - 2**64 if x >= 2**63 else x
     return ("other", type(x).__name__)
 
 

@@ -96,7 +96,7 @@ def synthetic_scene(n_boxes: int, seed: int = 0) -> Scene:
 
     def leaf() -> str:
         k = f"t{len(tensors)}"
-        kd = "leaf" if rng.random() < 0.6 else "dried"
+        kd = "leaf" if rng.random() < 0.7 else "dried"
         boxes.append(tensor_box(k, kd, f"{rng.randint(1, 9)}."))
         tensors.append(k)
         kind[k] = kd
@@ -126,7 +126,8 @@ def synthetic_scene(n_boxes: int, seed: int = 0) -> Scene:
         k = f"t{len(tensors)}"
         needs = any(kind[i] != "dried" for i in inputs)
         kd = "branch" if needs else "dried"
-        boxes.append(tensor_box(k, kd, f"{rng.randint(1, 99)}.", grad_fn=f"<{name}>"))
+        grad_fn = f"<{name}>" if needs else "None"
+        boxes.append(tensor_box(k, kd, f"{rng.randint(1, 99)}.", grad_fn=grad_fn))
         tensors.append(k)
         kind[k] = kd
         for i in inputs:

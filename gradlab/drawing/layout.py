@@ -648,8 +648,10 @@ class _Layouter:
                 end_u = self.u0[it] + self.du[it] if isinstance(it, str) else self.approach[c]
                 segs.append((q, (end_u, vv)))
                 p = (end_u, vv)
-        label = _bezier(curves[-1], 0.5)
         kind = self.union.edges[i].kind
+        # many forward edges can leave a tensor but few enter one; next edges the other
+        # way round (AccumulateGrad of a much-used leaf): label where edges are few
+        label = _bezier(curves[0] if kind == "next" else curves[-1], 0.5)
         return Route(kind, tuple(s for s in segs if s[0] != s[-1] or len(s) == 4), label)
 
     def _link_route(self, i: int, t: str, n: str) -> Route:
