@@ -342,11 +342,19 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _formula(rec: Recording, info: Any, position: int, grad_in: Any) -> str:
-    """'1.0 × i (8.0) = ' for a two-sided multiply, where one rule would not say it all."""
+    """How the gradient on one edge is made, e.g. '1.0 × i (8.0) = ', where the node's
+    rule differs between its inputs."""
     saved = {slot: (tkey, value) for slot, tkey, value, _ in info.saved}
+    g = number(grad_in)
     if info.name == "MulBackward0" and len(saved) == 2:
         factor = saved["other" if position == 0 else "self"]
-        return f"{number(grad_in)} × {_saved_value(rec, *factor)} = "
+        return f"{g} × {_saved_value(rec, *factor)} = "
+    if info.name == "DivBackward0" and "other" in saved:
+        other = _saved_value(rec, *saved["other"])
+        if position == 0:
+            return f"{g} / {other} = "
+        if "self" in saved:
+            return f"-{g} × {_saved_value(rec, *saved['self'])} / {other}² = "
     return ""
 
 
@@ -363,8 +371,6 @@ def _how(rec: Recording, info: Any) -> str:
         return ", passes it on unchanged"
     if info.name == "SubBackward0":
         return ", passes it on (negated for the right-hand side)"
-    if info.name == "DivBackward0":
-        return ", divides by the saved divisor (and for the divisor, multiplies by -self/other²)"
     if info.name == "UnbindBackward0":
         return ", stacks the gradients of its outputs back into one"
     return ""
