@@ -209,7 +209,6 @@ class Recording:
                         self._node_key(item._accumulator())
                 elif isinstance(item, Node):
                     self._node_key(item)
-                    self._describe(item)
 
     def _changes(self) -> dict[str, TensorState]:
         """Snapshots of the tensors whose visible state changed since the last step."""
@@ -250,17 +249,21 @@ class Recording:
         scopes = [frame.f_locals]
         if frame.f_globals is not frame.f_locals:
             scopes.append(frame.f_globals)
-        for var, value in [item for scope in scopes for item in list(scope.items())]:
-            if isinstance(value, Tensor) and not var.startswith("_"):
-                key = self._keys.get(id(value))
-                if key is not None and key not in self.names:
-                    self._label(value, var)
-            elif isinstance(value, (tuple, list)) and len(value) <= 16:
+        variables = [(var, value) for scope in scopes for var, value in list(scope.items())
+                     if not var.startswith("_")]  # skips IPython's output cache _, __, _1
+        for var, value in variables:
+            if isinstance(value, Tensor):
+                self._name_if_new(value, var)
+        for var, value in variables:
+            if isinstance(value, (tuple, list)) and len(value) <= 16:
                 for i, item in enumerate(value):
                     if isinstance(item, Tensor):
-                        key = self._keys.get(id(item))
-                        if key is not None and key not in self.names:
-                            self._label(item, f"{var}[{i}]")
+                        self._name_if_new(item, f"{var}[{i}]")
+
+    def _name_if_new(self, tensor: Tensor, label: str) -> None:
+        key = self._keys.get(id(tensor))
+        if key is not None and key not in self.names:
+            self._label(tensor, label)
 
     def finish(self, error: BaseException | None) -> None:
         """Close the recording: name what is still unnamed, record a stray error."""

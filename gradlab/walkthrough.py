@@ -426,7 +426,8 @@ def _failed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     name = rec.names.get(tkey, "a saved tensor")
     done = [rec.names.get(k) for k, st in states.items() if st.grad is not None and st.is_leaf]
     text = (
-        f"{rec.nodes[node].name} unpacks its saved {saved.name or 'tensor'} {name}: it was "
+        f"{rec.nodes[node].name} unpacks its saved {_slot_of(rec.nodes[node], tkey)} "
+        f"({name}): it was "
         f"saved at version {saved.version} but is now at version "
         f"{ev.error.current_version}, because an in-place op changed it. PyTorch raises "
         "'one of the variables needed for gradient computation has been modified by an "
@@ -437,6 +438,11 @@ def _failed(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:
     error = {node} | ({tkey} if tkey else set())
     notes = {tkey: f"saved @v{saved.version}, now v{ev.error.current_version}"} if tkey else {}
     return text, Highlight(error=error, box_notes=notes)
+
+
+def _slot_of(info: Any, tensor_key: str | None) -> str:
+    """Which saved slot of a node holds a tensor ('self', 'other', ...)."""
+    return next((slot for slot, key, _, _ in info.saved if key == tensor_key), "tensor")
 
 
 def _error(rec: Recording, step: Step, states: dict) -> tuple[str, Highlight]:

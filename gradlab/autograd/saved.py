@@ -39,24 +39,23 @@ class _Freed:
 FREED = _Freed()
 
 
-class SavedVersionError(RuntimeError):
-    """PyTorch's in-place version error, with the facts a picture needs to show it."""
-
-    def __init__(self, saved: SavedTensor, current: int) -> None:
-        self.saved = saved
-        self.current_version = current
-        t = saved.tensor
-        kind = _TYPE_NAMES.get(t._data.dtype.name, "Tensor")
-        desc = f"[gradlab.{kind} [{', '.join(map(str, t.shape))}]]"
-        producer = saved.output_of or (t._grad_fn.name() if t._grad_fn is not None else None)
-        if producer is not None:
-            desc += f", which is output {saved.output_nr} of {_op_name(producer)},"
-        super().__init__(
-            "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {desc} is at version {current}; expected version "
-            f"{saved.version} instead. Hint: record the code with gradlab.record() and step "
-            "through it to see which operation changed it."
-        )
+def version_error(saved: SavedTensor, current: int) -> RuntimeError:
+    """PyTorch's in-place version error, carrying the facts a picture needs to show it
+    (``error.saved`` and ``error.current_version``)."""
+    t = saved.tensor
+    kind = _TYPE_NAMES.get(t._data.dtype.name, "Tensor")
+    desc = f"[gradlab.{kind} [{', '.join(map(str, t.shape))}]]"
+    producer = saved.output_of or (t._grad_fn.name() if t._grad_fn is not None else None)
+    if producer is not None:
+        desc += f", which is output {saved.output_nr} of {_op_name(producer)},"
+    error = RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {desc} is at version {current}; expected version "
+        f"{saved.version} instead. Hint: record the code with gradlab.record() and step "
+        "through it to see which operation changed it."
+    )
+    error.saved, error.current_version = saved, current
+    return error
 
 
 _TYPE_NAMES = {
@@ -81,9 +80,9 @@ def _op_name(node_name: str) -> str:
 class SavedTensor:
     """A tensor saved for backward, with its version at save time."""
 
-    __slots__ = ("tensor", "version", "output_of", "output_nr", "name")
+    __slots__ = ("tensor", "version", "output_of", "output_nr")
 
-    def __init__(self, tensor: Any, output_of: str | None = None, name: str = "") -> None:
+    def __init__(self, tensor: Any, output_of: str | None = None) -> None:
         from gradlab._tensor import Tensor
 
         if output_of is not None:
@@ -97,14 +96,13 @@ class SavedTensor:
         self.tensor = tensor
         self.version = tensor._version
         self.output_of = output_of
-        self.name = name
 
     def unpack(self) -> np.ndarray:
         """The saved values, after checking no in-place op changed them."""
         t = self.tensor
         current = t._version
         if current != self.version:
-            raise SavedVersionError(self, current)
+            raise version_error(self, current)
         return t._data
 
 
@@ -133,6 +131,7 @@ class saved_attribute:  # noqa: N801  (used like property)
         if saved is FREED:
             raise RuntimeError(FREED_MESSAGE)
         if type(saved) is SavedTensor:
+            saved.unpack()  # PyTorch checks the version here too
             return saved.tensor
         if self.as_tensor:
             from gradlab._tensor import Tensor
