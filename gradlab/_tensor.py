@@ -128,8 +128,9 @@ class Tensor:
             if value.dtype is not self.dtype:
                 raise RuntimeError(
                     "attempting to assign a gradient with dtype "
-                    f"'{value.dtype.name}' to a tensor with dtype '{self.dtype.name}'. "
-                    "Please ensure that the gradient and the tensor have the same dtype"
+                    f"'{_dtype.CPP_NAMES[value.dtype.name]}' to a tensor with grad_dtype "
+                    f"'{_dtype.SCALAR_NAMES[self.dtype.name]}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype)."
                 )
         self._grad = value
 
@@ -150,6 +151,11 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self._grad_fn is None and self._data.dtype.kind != "f":
+            # PyTorch's attribute setter words it differently from requires_grad_()
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
         self.requires_grad_(value)
 
     @property

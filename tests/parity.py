@@ -11,6 +11,7 @@ upstream gradient, the leaves' gradients and which saved values were freed.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,9 +42,10 @@ def values(t: Any) -> np.ndarray:
 class Num:
     """An array compared with a tolerance chosen by its dtype (exact for ints and bools)."""
 
-    def __init__(self, array: Any, dtype: str) -> None:
+    def __init__(self, array: Any, dtype: str, computed_in: str | None = None) -> None:
         self.array = np.asarray(array)
         self.dtype = dtype
+        self.computed_in = computed_in or dtype  # sets the tolerance
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Num) or other.dtype != self.dtype:
@@ -52,7 +54,7 @@ class Num:
             return False
         if self.dtype not in TOLERANCE:
             return bool(np.array_equal(self.array, other.array))
-        rtol, atol = TOLERANCE[self.dtype]
+        rtol, atol = TOLERANCE[self.computed_in]
         return bool(np.allclose(self.array, other.array, rtol=rtol, atol=atol, equal_nan=True))
 
     def __repr__(self) -> str:
@@ -150,12 +152,17 @@ def tensor_facts(t: Any) -> dict[str, Any]:
     }
 
 
-def grad_facts(t: Any) -> Any:
-    g = t.grad
+def grad_facts(t: Any, computed_in: str | None = None) -> Any:
+    with warnings.catch_warnings():  # torch warns when .grad of a non-leaf is read
+        warnings.simplefilter("ignore")
+        g = t.grad
     if g is None:
         return None
-    return {"repr": normalize(repr(g)), "values": Num(values(g), dtype_name(g)),
-            "dtype": dtype_name(g)}
+    return {
+        "repr": normalize(repr(g)),
+        "values": Num(values(g), dtype_name(g), computed_in),
+        "dtype": dtype_name(g),
+    }
 
 
 def upstream(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -169,8 +176,13 @@ def observe(
     requires_grad: Sequence[bool] | None = None,
     backward: bool = True,
     seed: int = 1,
+    grads_computed_in: str | None = None,
 ) -> dict[str, Any]:
-    """Run ``program`` on ``lib`` with leaves made from ``arrays`` and describe the result."""
+    """Run ``program`` on ``lib`` with leaves made from ``arrays`` and describe the result.
+
+    ``grads_computed_in``: the dtype the backward formulas run in when it is less precise
+    than a leaf's own (a float64 leaf whose gradient comes from float32 arithmetic); the
+    gradients are then compared with that dtype's tolerance."""
     if requires_grad is None:
         requires_grad = [np.asarray(a).dtype.kind == "f" for a in arrays]
     leaves = [lib.tensor(np.asarray(a), requires_grad=rg) for a, rg in zip(arrays, requires_grad)]
@@ -189,7 +201,7 @@ def observe(
             for k, o in enumerate(differentiable)
         ]
         lib.autograd.backward(differentiable, grads)
-        facts["grads"] = [grad_facts(t) for t in leaves]
+        facts["grads"] = [grad_facts(t, grads_computed_in) for t in leaves]
         facts["after_backward"] = graph(outputs, leaves)
         facts["leaf_versions_after"] = [t._version for t in leaves]
     return facts
@@ -210,19 +222,27 @@ def diff(ours: Any, theirs: Any, path: str = "") -> list[str]:
         lines = []
         for key in sorted(set(ours) | set(theirs), key=str):
             if key not in ours or key not in theirs:
-                lines.append(f"{path}.{key}: gradlab={ours.get(key, '<missing>')!r} "
-                             f"torch={theirs.get(key, '<missing>')!r}")
+                lines.append(
+                    f"{path}.{key}: gradlab={ours.get(key, '<missing>')!r} "
+                    f"torch={theirs.get(key, '<missing>')!r}"
+                )
             else:
                 lines += diff(ours[key], theirs[key], f"{path}.{key}")
         return lines
     if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
-        return [line for k, (a, b) in enumerate(zip(ours, theirs))
-                for line in diff(a, b, f"{path}[{k}]")]
-    return [] if ours == theirs else [f"{path}: gradlab={ours!r}\n{' ' * len(path)}  torch={theirs!r}"]
+        return [
+            line
+            for k, (a, b) in enumerate(zip(ours, theirs))
+            for line in diff(a, b, f"{path}[{k}]")
+        ]
+    if ours == theirs:
+        return []
+    return [f"{path}: gradlab={ours!r}\n{' ' * len(path)}  torch={theirs!r}"]
 
 
-def assert_same(torch: Any, program: Callable[..., Any], arrays: Sequence[Any],
-                **kwargs: Any) -> dict[str, Any]:
+def assert_same(
+    torch: Any, program: Callable[..., Any], arrays: Sequence[Any], **kwargs: Any
+) -> dict[str, Any]:
     """Run ``program`` on both libraries and fail with every difference found."""
     ours = strip(observe(gradlab, program, arrays, **kwargs))
     theirs = strip(observe(torch, program, arrays, **kwargs))
@@ -240,6 +260,7 @@ def raised(fn: Callable[[], Any]) -> BaseException:
     raise AssertionError(f"{fn} raised no exception")
 
 
-def message_head(error: BaseException) -> str:
-    """An error message up to its first "Hint", with torch. spelled gradlab."""
-    return normalize(str(error)).split("Hint")[0].strip()
+def message_head(error: BaseException, torch_message: bool = False) -> str:
+    """An error message up to its first "Hint" (torch's with torch. spelled gradlab.)."""
+    text = str(error)
+    return (normalize(text) if torch_message else text).split("Hint")[0].strip()

@@ -37,8 +37,11 @@ def arrays(shapes, kinds, dtype):
 
 
 def _cases(table):
-    return [pytest.param(program, shapes, kinds, rg, id=f"{name}-{'-'.join(map(str, rg))}")
-            for name, program, shapes, kinds, grads in table for rg in grads]
+    return [
+        pytest.param(program, shapes, kinds, rg, id=f"{name}-{'-'.join(map(str, rg))}")
+        for name, program, shapes, kinds, grads in table
+        for rg in grads
+    ]
 
 
 # --- arithmetic -------------------------------------------------------------------------
@@ -50,7 +53,7 @@ BINARY = [
     ("sub", lambda L, a, b: a - b, "nn"),
     ("mul", lambda L, a, b: a * b, "nn"),
     ("div", lambda L, a, b: a / b, "nz"),
-    ("pow", lambda L, a, b: a ** b, "pn"),
+    ("pow", lambda L, a, b: a**b, "pn"),
     ("add_fn", lambda L, a, b: L.add(a, b), "nn"),
     ("mul_method", lambda L, a, b: a.mul(b), "nn"),
     ("div_method", lambda L, a, b: a.div(b), "nz"),
@@ -80,13 +83,13 @@ NUMBER = [
     ("a_div_2", lambda L, a: a / 2, "n"),
     ("2_div_a", lambda L, a: 2 / a, "z"),
     ("half_div_a", lambda L, a: 0.5 / a, "z"),
-    ("a_pow_2", lambda L, a: a ** 2, "n"),
-    ("a_pow_3", lambda L, a: a ** 3, "n"),
-    ("a_pow_half", lambda L, a: a ** 0.5, "p"),
-    ("a_pow_minus_1", lambda L, a: a ** -1, "z"),
-    ("a_pow_0", lambda L, a: a ** 0, "n"),
-    ("2_pow_a", lambda L, a: 2 ** a, "n"),
-    ("e_pow_a", lambda L, a: 2.5 ** a, "n"),
+    ("a_pow_2", lambda L, a: a**2, "n"),
+    ("a_pow_3", lambda L, a: a**3, "n"),
+    ("a_pow_half", lambda L, a: a**0.5, "p"),
+    ("a_pow_minus_1", lambda L, a: a**-1, "z"),
+    ("a_pow_0", lambda L, a: a**0, "n"),
+    ("2_pow_a", lambda L, a: 2**a, "n"),
+    ("e_pow_a", lambda L, a: 2.5**a, "n"),
     ("neg", lambda L, a: -a, "n"),
     ("neg_fn", lambda L, a: L.neg(a), "n"),
     ("pow_fn", lambda L, a: L.pow(a, 2), "n"),
@@ -163,8 +166,9 @@ def test_reductions(torch, name, program, rg, dtype):
     assert_same(torch, program, arrays([(2, 3, 4)], "n", dtype), requires_grad=[rg])
 
 
-@pytest.mark.parametrize("program", [lambda L, a: a.sum(), lambda L, a: a.mean()],
-                         ids=["sum", "mean"])
+@pytest.mark.parametrize(
+    "program", [lambda L, a: a.sum(), lambda L, a: a.mean()], ids=["sum", "mean"]
+)
 def test_reductions_of_a_0d_tensor(torch, program):
     assert_same(torch, program, arrays([()], "n", "float64"))
 
@@ -192,6 +196,7 @@ SHAPE_OPS = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:The use of `x.T` on tensors of dimension other than 2")
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("rg", [True, False])
 @pytest.mark.parametrize("name,program", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
@@ -199,6 +204,8 @@ def test_shape_ops(torch, name, program, rg, dtype):
     assert_same(torch, program, arrays([(2, 3, 4)], "n", dtype), requires_grad=[rg])
 
 
+@pytest.mark.filterwarnings("ignore:Tensor.T is deprecated on 0-D tensors")
+@pytest.mark.filterwarnings("ignore:The use of `x.T` on tensors of dimension other than 2")
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3)], ids=str)
 def test_T_and_t_of_low_dimensional_tensors(torch, shape):
     assert_same(torch, lambda L, a: a.T * 1, arrays([shape], "n", "float64"))
@@ -240,6 +247,11 @@ INDEXING = [
     ("ellipsis", lambda L, a: a[..., 1]),
     ("list", lambda L, a: a[[0, 1, 0]]),
     ("list_tuple", lambda L, a: a[[0, 1], [2, 0]]),
+    ("slice_list", lambda L, a: a[:, [0, 2]]),
+    ("int_list", lambda L, a: a[[2, 0], 1]),
+    ("list_none", lambda L, a: a[None, [1, 1]]),
+    ("ellipsis_full", lambda L, a: a[...] * 1),
+    ("two_full_slices", lambda L, a: a[:, :] * 1),
     ("index_tensor", lambda L, a: a[L.tensor([2, 0])]),
     ("bool_mask", lambda L, a: a[a > 0]),
     ("bool_row_mask", lambda L, a: a[L.tensor([True, False, True])]),
@@ -304,6 +316,7 @@ def _inplace(method, other_kind="tensor"):
         result = getattr(y, method)(other)
         assert result is y
         return y
+
     return program
 
 
@@ -321,6 +334,7 @@ def _augmented(op):
             y /= b
         assert y is before
         return y
+
     return program
 
 
@@ -328,6 +342,7 @@ def _on_plain_leaf(method):
     def program(L, a, b):
         getattr(b, method)(a)
         return b
+
     return program
 
 
@@ -397,8 +412,9 @@ def test_inplace(torch, name, program, kinds, rg, shapes, dtype):
 @pytest.mark.parametrize("method", ["add_", "sub_", "mul_", "div_"])
 def test_inplace_on_a_leaf_that_needs_no_grad(torch, method, dtype):
     """``b.add_(a)`` with a requiring grad turns the plain leaf b into a graph tensor."""
-    assert_same(torch, _on_plain_leaf(method), arrays([(3,), (3,)], "zz", dtype),
-                requires_grad=FIRST)
+    assert_same(
+        torch, _on_plain_leaf(method), arrays([(3,), (3,)], "zz", dtype), requires_grad=FIRST
+    )
 
 
 @pytest.mark.parametrize("method", ["add_", "mul_", "zero_", "fill_"])
@@ -408,6 +424,7 @@ def test_inplace_without_grad_only_bumps_the_version(torch, method):
         for _ in range(3):
             getattr(a, method)(*args)
         return a
+
     assert_same(torch, program, arrays([(2, 2)], "n", "float32"), requires_grad=[False])
 
 
@@ -417,6 +434,7 @@ def test_inplace_on_a_leaf_under_no_grad(torch):
             a.mul_(2)
             a += 1
         return a * 3
+
     assert_same(torch, program, arrays([(3,)], "n", "float64"))
 
 
@@ -426,6 +444,14 @@ SETITEM = [
     ("slice_from_tensor", lambda y, b: y.__setitem__(slice(0, 1), b)),
     ("element_from_0d", lambda y, b: y.__setitem__((1, 2), b[0])),
     ("mask", lambda y, b: y.__setitem__(y > 0, 0.0)),
+    ("row_from_unsqueezed", lambda y, b: y.__setitem__(0, b.unsqueeze(0))),
+    ("whole_from_broadcast", lambda y, b: y.__setitem__(slice(None), b)),
+    ("whole_from_number", lambda y, b: y.__setitem__(Ellipsis, 1.5)),
+    ("whole_from_0d", lambda y, b: y.__setitem__((slice(None), slice(None)), b[0])),
+    ("whole_from_same_shape", lambda y, b: y.__setitem__(slice(None), b * y.detach().clone())),
+    ("row_from_0d", lambda y, b: y.__setitem__(1, b[1])),
+    ("list_rows", lambda y, b: y.__setitem__([1, 0], b)),
+    ("mask_from_tensor", lambda y, b: y.__setitem__(y > 0, b[2])),
 ]
 
 
@@ -437,6 +463,7 @@ def test_setitem(torch, name, assign, rg, dtype):
         y = a.clone() if a.requires_grad else a
         assign(y, b)
         return y
+
     assert_same(torch, program, arrays([(2, 3), (3,)], "nn", dtype), requires_grad=rg)
 
 
@@ -445,6 +472,7 @@ def test_setitem_then_use(torch):
         y = a * 2
         y[1] = b * b
         return (y * a).sum()
+
     assert_same(torch, program, arrays([(2, 3), (3,)], "nn", "float64"))
 
 
@@ -469,8 +497,8 @@ PROMOTION = [
     ("uint8_plus_int8", lambda L, a, b: a + b, [([1, 2], U8), ([-3, 4], I8)]),
     ("int_plus_float64", lambda L, a, b: a + b, [([1, 2], I64), ([0.5, 1.5], "float64")]),
     ("int_plus_0d_float64", lambda L, a, b: a * b, [([1, 2], I64), (0.5, "float64")]),
-    ("int_pow_2", lambda L, a: a ** 2, [([1, 2, 3], I64)]),
-    ("int_pow_half", lambda L, a: a ** 0.5, [([1, 4, 9], I64)]),
+    ("int_pow_2", lambda L, a: a**2, [([1, 2, 3], I64)]),
+    ("int_pow_half", lambda L, a: a**0.5, [([1, 4, 9], I64)]),
     ("int_exp", lambda L, a: a.exp(), [([0, 1, 2], I64)]),
     ("int_sqrt", lambda L, a: a.sqrt(), [([1, 4, 9], I64)]),
     ("int_sum", lambda L, a: a.sum(), [([1, 2, 3], I32)]),
@@ -484,8 +512,11 @@ PROMOTION = [
     ("float32_times_python_float", lambda L, a: a * 0.1, [([1.0, 2.0], "float32")]),
     ("float64_plus_python_int", lambda L, a: a + 3, [([1.0, 2.0], "float64")]),
     ("float16_times_float", lambda L, a: a * 0.25, [([1.0, 2.0], "float16")]),
-    ("float16_plus_float32", lambda L, a, b: a + b, [([1.0, 2.0], "float16"),
-                                                     ([0.5, 0.5], "float32")]),
+    (
+        "float16_plus_float32",
+        lambda L, a, b: a + b,
+        [([1.0, 2.0], "float16"), ([0.5, 0.5], "float32")],
+    ),
 ]
 
 
@@ -497,21 +528,57 @@ def test_dtype_promotion(torch, name, program, inputs):
 
 
 GRAD_PROMOTION = [
-    ("float32_times_0d_float64", lambda L, a, b: a * b, [((3,), "float32"), ((), "float64")]),
-    ("0d_float32_times_float64", lambda L, a, b: a * b, [((), "float32"), ((3,), "float64")]),
-    ("float32_plus_float64", lambda L, a, b: a + b, [((2, 3), "float32"), ((3,), "float64")]),
-    ("float64_minus_0d_float32", lambda L, a, b: a - b, [((2,), "float64"), ((), "float32")]),
-    ("float32_div_0d_float64", lambda L, a, b: a / b, [((3,), "float32"), ((), "float64")]),
-    ("float32_pow_0d_float64", lambda L, a, b: a ** b, [((3,), "float32"), ((), "float64")]),
-    ("both_0d", lambda L, a, b: a * b, [((), "float32"), ((), "float64")]),
+    # (id, program, inputs, the output's dtype: the one the backward formulas run in)
+    (
+        "float32_times_0d_float64",
+        lambda L, a, b: a * b,
+        [((3,), "float32"), ((), "float64")],
+        "float32",
+    ),
+    (
+        "0d_float32_times_float64",
+        lambda L, a, b: a * b,
+        [((), "float32"), ((3,), "float64")],
+        "float64",
+    ),
+    (
+        "float32_plus_float64",
+        lambda L, a, b: a + b,
+        [((2, 3), "float32"), ((3,), "float64")],
+        "float64",
+    ),
+    (
+        "float64_minus_0d_float32",
+        lambda L, a, b: a - b,
+        [((2,), "float64"), ((), "float32")],
+        "float64",
+    ),
+    (
+        "float32_div_0d_float64",
+        lambda L, a, b: a / b,
+        [((3,), "float32"), ((), "float64")],
+        "float32",
+    ),
+    (
+        "float32_pow_0d_float64",
+        lambda L, a, b: a**b,
+        [((3,), "float32"), ((), "float64")],
+        "float32",
+    ),
+    ("both_0d", lambda L, a, b: a * b, [((), "float32"), ((), "float64")], "float64"),
 ]
 
 
 @pytest.mark.parametrize("rg", [BOTH, FIRST, SECOND], ids=str)
-@pytest.mark.parametrize("name,program,inputs", GRAD_PROMOTION, ids=[g[0] for g in GRAD_PROMOTION])
-def test_gradients_come_back_in_each_inputs_dtype(torch, name, program, inputs, rg):
+@pytest.mark.parametrize(
+    "name,program,inputs,out_dtype", GRAD_PROMOTION, ids=[g[0] for g in GRAD_PROMOTION]
+)
+def test_gradients_come_back_in_each_inputs_dtype(torch, name, program, inputs, out_dtype, rg):
+    """Both libraries run the backward formulas in the output's dtype, so a float64 leaf of
+    a float32 result gets a float64 gradient only as precise as float32 arithmetic."""
     data = [make(shape, "p", dtype, seed) for seed, (shape, dtype) in enumerate(inputs)]
-    assert_same(torch, program, data, requires_grad=rg)
+    out = assert_same(torch, program, data, requires_grad=rg, grads_computed_in=out_dtype)
+    assert out["outputs"][0]["dtype"] == out_dtype
 
 
 def test_int_tensor_with_float_leaf(torch):
@@ -543,5 +610,10 @@ def _mixed(L, a, b):
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("program", [_diamond, _reuse, _mixed], ids=["diamond", "reuse", "mlp"])
 def test_bigger_graphs(torch, program, dtype):
-    assert_same(torch, program, arrays([(2, 3), (4, 3)], "nn", dtype)
-                if program is _mixed else arrays([(2, 3), (2, 3)], "nn", dtype))
+    assert_same(
+        torch,
+        program,
+        arrays([(2, 3), (4, 3)], "nn", dtype)
+        if program is _mixed
+        else arrays([(2, 3), (2, 3)], "nn", dtype),
+    )

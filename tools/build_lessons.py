@@ -14,8 +14,10 @@ Cells tagged ``raises-exception`` are meant to fail: nbval expects their excepti
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -40,17 +42,18 @@ def code(text: str, tags: list[str] | None = None) -> nbformat.NotebookNode:
 def narrate(walk: str = "walk") -> nbformat.NotebookNode:
     """A cell that prints every step of a walkthrough as text (checked by nbval)."""
     return code(f"""
-        for step in range(len({walk})):
-            {walk}.goto(step)
-            print(f"{{step:2}}  {{{walk}.narration}}")
-        {walk}.reset()
+        for number, frame in enumerate({walk}.frames):
+            print(f"{{number:2}}  {{frame.narration}}")
         """)
 
 
 def notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
@@ -134,12 +137,18 @@ START_HERE = [
     `gradlab.show(...)` draws the tensors you name, every tensor on the graph behind them,
     and the backward graph. The colours follow the classic autograd diagram:
 
-    | colour | what it is | in this example |
-    |---|---|---|
-    | 🟫 **brown** | a *branch*: a tensor computed from something that requires grad. It has a `grad_fn` and `is_leaf` is `False`. Gradients flow *through* it; its `.grad` stays `None`. | `y`, `err`, `loss` |
-    | 🟩 **green** | a *leaf on the graph*: a tensor you created with `requires_grad=True`. This is where `.grad` lands. | `w` |
-    | 🟨 **yellow** | a *"dried-up" leaf*: a tensor that does not require grad. No branch grows from it, so autograd never computes a gradient for it (`.grad` stays `None`). | `x` |
-    | 🟦 **blue** | a *node of the backward graph*: the `grad_fn` objects (`MulBackward0`, ...) and the `AccumulateGrad` nodes that write into leaves. Arrows between nodes are `next_functions`, labelled with an output index. | `PowBackward0`, `SubBackward0`, `MulBackward0`, `AccumulateGrad` |
+    * 🟫 **brown: a branch.** A tensor computed from something that requires grad. It has a
+      `grad_fn`, and `is_leaf` is `False`. Gradients flow *through* it; its `.grad` stays
+      `None`. Here: `y`, `err`, `loss`.
+    * 🟩 **green: a leaf on the graph.** A tensor you created with `requires_grad=True`.
+      This is where `.grad` lands. Here: `w`.
+    * 🟨 **yellow: a "dried-up" leaf.** A tensor that does not require grad. No branch grows
+      from it, so autograd never computes a gradient for it (`.grad` stays `None`). Drawn
+      with a dashed outline. Here: `x`.
+    * 🟦 **blue: a node of the backward graph.** The `grad_fn` objects (`MulBackward0`, ...)
+      and the `AccumulateGrad` nodes that write into leaves. The arrows between nodes are
+      `next_functions`, labelled with an output index. Here: `PowBackward0`,
+      `SubBackward0`, `MulBackward0` and the `AccumulateGrad` for `w`.
 
     A dashed grey arrow goes from a tensor to its `grad_fn`; a dotted green arrow from an
     `AccumulateGrad` to the leaf it writes into. A legend is drawn under every picture.
@@ -693,9 +702,12 @@ VERSION = [
     in-place step above ran without complaint. Now `e.backward()` fails. (This cell is
     meant to raise.)
     """),
-    code("""
+    code(
+        """
     e.backward()
-    """, tags=RAISES),
+    """,
+        tags=RAISES,
+    ),
     md("""
     The message starts with PyTorch's own words, so searching for it finds PyTorch's
     answers: the saved tensor "is at version 1; expected version 0 instead". The error comes from
@@ -804,10 +816,13 @@ VERSION = [
     For updating parameters on purpose, wrap the update in `gradlab.no_grad()`, as in
     [Start here](00_start_here.ipynb).
     """),
-    code("""
+    code(
+        """
     d = gradlab.tensor(4.0, requires_grad=True)
     d += 1
-    """, tags=RAISES),
+    """,
+        tags=RAISES,
+    ),
     md(NEXT["03"]),
 ]
 
@@ -1150,9 +1165,12 @@ DIV_ADD = [
     cell is meant to raise. `k.backward(retain_graph=True)` the first time would have kept
     them.)
     """),
-    code("""
+    code(
+        """
     k.backward()
-    """, tags=RAISES),
+    """,
+        tags=RAISES,
+    ),
     md("""
     ## Leaving autograd: `detach`
 
@@ -1180,9 +1198,12 @@ DIV_ADD = [
     gradients, so for a tensor that requires grad this is refused, with a message that says
     what to do (this cell is meant to raise):
     """),
-    code("""
+    code(
+        """
     k.numpy()
-    """, tags=RAISES),
+    """,
+        tags=RAISES,
+    ),
     code("""
     k.detach().numpy()
     """),
@@ -1291,11 +1312,12 @@ NOTEBOOKS = {
 }
 
 
-def build() -> list[Path]:
-    LESSONS.mkdir(exist_ok=True)
+def build(folder: Path) -> list[Path]:
+    """Write every lesson, without outputs, into ``folder``."""
+    folder.mkdir(exist_ok=True)
     paths = []
     for filename, cells in NOTEBOOKS.items():
-        path = LESSONS / filename
+        path = folder / filename
         nb = notebook(cells)
         nbformat.validate(nb)
         nbformat.write(nb, path)
@@ -1303,13 +1325,29 @@ def build() -> list[Path]:
     return paths
 
 
+def execute(paths: list[Path]) -> int:
+    """Run the notebooks in place (each in a fresh kernel), as nbval will re-run them."""
+    command = ["jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace"]
+    return subprocess.run([*command, *map(str, paths)], check=False).returncode
+
+
 def main(argv: list[str]) -> int:
-    paths = build()
-    print("wrote", ", ".join(p.name for p in paths))
-    if "--execute" in argv:
-        command = ["jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                   *map(str, paths)]
-        return subprocess.run(command, check=False).returncode
+    if "--execute" not in argv:
+        paths = build(LESSONS)
+        print("wrote", ", ".join(p.name for p in paths), "(not executed)")
+        return 0
+    # Build and execute in a scratch folder, and replace the lessons only if every notebook
+    # ran: a failing cell must never leave half-executed notebooks in lessons/.
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = build(Path(scratch))
+        status = execute(paths)
+        if status != 0:
+            print("execution failed: lessons/ left unchanged", file=sys.stderr)
+            return status
+        LESSONS.mkdir(exist_ok=True)
+        for path in paths:
+            shutil.copyfile(path, LESSONS / path.name)
+    print("built and executed", ", ".join(p.name for p in paths))
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlab import _dtype
 from gradlab._ops._common import (
     NO_EDGE,
     BinaryNode,
@@ -39,6 +40,13 @@ def _wants(node: Node, i: int) -> bool:
     return node.next_functions[i] is not NO_EDGE
 
 
+def _like(grad: Any, x: Any) -> Any:
+    """A saved operand in the gradient's dtype: PyTorch evaluates a backward formula in the
+    output's dtype (a float64 0-d tensor does not make a float32 gradient float64)."""
+    dt = getattr(x, "dtype", None)
+    return x if dt is None or dt == grad.dtype else x.astype(grad.dtype)
+
+
 # --- add and subtract --------------------------------------------------------------------
 
 
@@ -49,7 +57,8 @@ class AddBackward0(BinaryNode):
     _saved_alpha = 1
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
-        return self.fit(grad if _wants(self, 0) else None, grad if _wants(self, 1) else None)
+        # the engine skips the side that needs no gradient
+        return (grad, grad) if self._fit is None else self.fit(grad, grad)
 
 
 def add_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
@@ -78,7 +87,7 @@ class SubBackward0(BinaryNode):
     _saved_alpha = 1
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
-        return self.fit(grad if _wants(self, 0) else None, -grad if _wants(self, 1) else None)
+        return self.fit(grad, -grad if _wants(self, 1) else None)
 
 
 def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
@@ -133,8 +142,8 @@ class MulBackward0(BinaryNode):
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
         return self.fit(
-            None if self._other is None else grad * unpack(self._other),
-            None if self._self is None else grad * unpack(self._self),
+            None if self._other is None else grad * _like(grad, unpack(self._other)),
+            None if self._self is None else grad * _like(grad, unpack(self._self)),
         )
 
 
@@ -169,11 +178,13 @@ class DivBackward0(BinaryNode):
     _saved_other = saved_attribute("_other")
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
-        other = unpack(self._other)
+        other = _like(grad, unpack(self._other))
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.fit(
                 grad / other if _wants(self, 0) else None,
-                -grad * unpack(self._self) / (other * other) if self._self is not None else None,
+                -grad * _like(grad, unpack(self._self)) / (other * other)
+                if self._self is not None
+                else None,
             )
 
 
@@ -231,7 +242,7 @@ class PowBackward0(Node):
     def apply(self, grad: Any) -> tuple[Any]:
         p = self._exponent
         if p == 0:
-            return (grad * 0,)
+            return (np.zeros_like(grad),)  # zeros, never -0 (grad * 0)
         return (grad * p * unpack(self._self) ** (p - 1),)
 
 
@@ -246,7 +257,7 @@ class PowBackward1(BinaryNode):
     _saved_result = saved_attribute("_result")
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
-        base, p = unpack(self._self), unpack(self._exponent)
+        base, p = _like(grad, unpack(self._self)), _like(grad, unpack(self._exponent))
         with np.errstate(divide="ignore", invalid="ignore"):
             grad_base = grad * p * base ** (p - 1) if _wants(self, 0) else None
             grad_p = None
@@ -314,7 +325,14 @@ def rpow(a: Tensor, base: Any) -> Tensor:
 class MmBackward0(BinaryNode):
     """out = self @ mat2  →  ``grad @ mat2ᵀ`` for self, ``selfᵀ @ grad`` for mat2."""
 
-    __slots__ = ("_self", "_mat2")
+    __slots__ = (
+        "_self",
+        "_mat2",
+        "_saved_self_sym_sizes",
+        "_saved_self_sym_strides",
+        "_saved_mat2_sym_sizes",
+        "_saved_mat2_sym_strides",
+    )
     _saved = ("_self", "_mat2")
     _saved_self = saved_attribute("_self")
     _saved_mat2 = saved_attribute("_mat2")
@@ -363,6 +381,12 @@ _MATMUL = {
 }
 
 
+def _strides(t: Tensor) -> tuple[int, ...]:
+    """The tensor's strides in elements, as ``Tensor.stride()`` gives them in PyTorch."""
+    data = t._data
+    return tuple(s // data.itemsize for s in np.asarray(data).strides)
+
+
 def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
     sa, sb = a.shape, b.shape
     if a.ndim == 1 and b.ndim == 1:
@@ -391,8 +415,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"gradlab's matmul takes 1-d and 2-d tensors; got {a.ndim}-d and {b.ndim}-d"
         )
     if a._data.dtype != b._data.dtype:
+        names = _dtype.CPP_NAMES
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{names[a.dtype.name]} != {names[b.dtype.name]}"
         )
     if a.shape[-1] != b.shape[0]:
         raise _matmul_error(a, b)
@@ -402,6 +428,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if node is not None:
         setattr(node, other_slot, SavedTensor(b) if needs_grad(a) else None)
         node._self = SavedTensor(a) if needs_grad(b) else None
+        if cls is MmBackward0:  # sizes always, strides of the inputs that need a gradient
+            node._saved_self_sym_sizes, node._saved_mat2_sym_sizes = a.shape, b.shape
+            node._saved_self_sym_strides = _strides(a) if needs_grad(a) else ()
+            node._saved_mat2_sym_strides = _strides(b) if needs_grad(b) else ()
     return announce("matmul", Tensor(data, node), node, a, b)
 
 

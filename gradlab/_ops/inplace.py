@@ -22,10 +22,11 @@ _LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place
 _KIND_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 
-def check_inplace(x: Tensor) -> None:
-    """Raise PyTorch's error if ``x`` may not be changed in place right now."""
+def check_inplace(x: Tensor, through: str = "") -> None:
+    """Raise PyTorch's error if ``x`` may not be changed in place right now (``through``:
+    "a view of " when the change goes through a view of ``x``, as ``x[0] = 1`` does)."""
     if x._grad_fn is None and x._requires_grad and is_grad_enabled():
-        raise RuntimeError(_LEAF_MESSAGE)
+        raise RuntimeError(through + _LEAF_MESSAGE)
     if x._view_of is not None and x.requires_grad and is_grad_enabled():
         base, multi = x._view_of
         if multi is not None:

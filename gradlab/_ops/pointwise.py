@@ -104,7 +104,7 @@ class ReluBackward0(_SavesResult):
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
-        return (grad * (unpack(self._result) > 0),)
+        return (np.where(unpack(self._result) > 0, grad, 0),)  # 0, never -0 (grad * False)
 
 
 class AbsBackward0(_SavesSelf):

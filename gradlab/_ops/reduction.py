@@ -41,10 +41,10 @@ class SumBackward0(Node):
 class SumBackward1(Node):
     """out = self.sum(dim, keepdim)  →  each element receives the ``grad`` of its sum."""
 
-    __slots__ = ("_saved_self_sym_sizes", "_saved_dim", "_saved_keepdim")
+    __slots__ = ("_saved_self_sym_sizes", "_saved_dim", "_saved_keepdim", "_dims")
 
     def apply(self, grad: Any) -> tuple[Any]:
-        return (_spread(grad, self._saved_self_sym_sizes, self._saved_dim, self._saved_keepdim),)
+        return (_spread(grad, self._saved_self_sym_sizes, self._dims, self._saved_keepdim),)
 
 
 class MeanBackward0(Node):
@@ -60,12 +60,18 @@ class MeanBackward0(Node):
 class MeanBackward1(Node):
     """out = self.mean(dim, keepdim)  →  each element receives ``grad / count`` of its mean."""
 
-    __slots__ = ("_saved_self_sym_sizes", "_saved_self_sym_numel", "_saved_dim", "_saved_keepdim")
+    __slots__ = (
+        "_saved_self_sym_sizes",
+        "_saved_self_sym_numel",
+        "_saved_dim",
+        "_saved_keepdim",
+        "_dims",
+    )
 
     def apply(self, grad: Any) -> tuple[Any]:
         sizes = self._saved_self_sym_sizes
-        count = int(np.prod([sizes[d] for d in self._saved_dim]))
-        spread = _spread(grad, sizes, self._saved_dim, self._saved_keepdim)
+        count = int(np.prod([sizes[d] for d in self._dims]))
+        spread = _spread(grad, sizes, self._dims, self._saved_keepdim)
         return (spread / np.asarray(count, dtype=spread.dtype),)
 
 
@@ -87,7 +93,9 @@ def _reduce(
         if name == "mean":
             node._saved_self_sym_numel = x.numel()
         if dims is not None:
-            node._saved_dim, node._saved_keepdim = dims, bool(keepdim)
+            # PyTorch saves the dims as given (order and negative numbers kept)
+            node._saved_dim = (dim,) if isinstance(dim, int) else tuple(dim)
+            node._dims, node._saved_keepdim = dims, bool(keepdim)
     return announce(name, Tensor(data, node), node, x)
 
 

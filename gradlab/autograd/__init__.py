@@ -95,23 +95,20 @@ def backward(
         _run(GraphTask(roots, seeds, bool(retain_graph), trace=bool(events.listeners)))
         return
     inputs = _as_list(inputs)
-    edges = [gradient_edge(t) for t in inputs]
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for t in inputs:
+        t.retain_grad()  # as PyTorch does: a non-leaf's .grad fills now and in later passes
+    # the inputs' own nodes run: AccumulateGrad adds into a leaf's .grad
     task = GraphTask(
         roots,
         seeds,
         bool(retain_graph),
-        capture=edges,
-        accumulate=False,
+        capture=[gradient_edge(t) for t in inputs],
+        accumulate=True,
         trace=bool(events.listeners),
     )
     _run(task)
-    from gradlab._tensor import Tensor
-
-    for t, e in zip(inputs, edges):
-        g = task.captured.get(e)
-        if g is not None:
-            g = np.array(np.broadcast_to(g, t.shape), dtype=t._data.dtype)
-            t._grad = Tensor(g) if t._grad is None else Tensor(t._grad._data + g)
 
 
 def grad(

@@ -36,8 +36,11 @@ class GraphTask:
     """One backward pass from ``roots`` (``(node, index)`` pairs) seeded with ``grads``.
 
     ``retain_graph``: keep saved tensors for another pass. ``capture``: edges whose incoming
-    gradient to hand back (for ``autograd.grad``); with it, only nodes that lead to a
-    captured edge run, and leaves are not accumulated into unless ``accumulate`` is true.
+    gradient to hand back; with it, only nodes that lead to a captured edge run. With
+    ``accumulate`` (``backward(inputs=...)``) the captured nodes run too, so captured leaves
+    are accumulated into; without it (``autograd.grad``) a captured node runs only when it
+    leads to another captured edge: like PyTorch, only its tensor hooks run and its gradient
+    is taken, and its saved tensors are kept.
     """
 
     def __init__(
@@ -66,9 +69,17 @@ class GraphTask:
         trace = self.trace
         deps = _count_dependencies(n for n, _ in self.roots)
         starts = dict.fromkeys(n for n, _ in self.roots)
+        self._skip: set[Node] = set()
         if self.capture is not None:
             deps, useful = _prune(self.roots, {n for n, _ in self.capture})
             starts = {n: None for n in starts if n in useful}
+            if not self.accumulate:
+                self._skip = {
+                    n
+                    for n, _ in self.capture
+                    if not any(t in useful for t, _ in n.next_functions if t is not None)
+                }
+        skip = self._skip
         targets: dict[Node, list[int]] = {}
         for node, index in self.capture or ():
             targets.setdefault(node, []).append(index)
@@ -94,19 +105,25 @@ class GraphTask:
             executed += 1
             grads_in = buffers.pop(node, None)
             try:
-                if node._hooks is not None or type(node) is AccumulateGrad or trace:
+                if (
+                    trace
+                    or node._hooks is not None
+                    or type(node) is AccumulateGrad
+                    and (self.capture is not None or node.variable._hooks)
+                    or node in skip
+                ):
                     grads_out = yield from self._execute_with_extras(node, grads_in, targets)
                 elif grads_in is None:
                     grads_out = None
                 else:
                     if node in targets:
                         self._capture(node, grads_in, targets[node])
-                    grads_out = node.apply(grads_in)
+                    grads_out = None if node in skip else node.apply(grads_in)
             except Exception as error:
                 if trace:
                     yield ev.BackwardFailed(node, error)
                 raise
-            if not self.retain_graph and node._saved:
+            if not self.retain_graph and node._saved and node not in skip:
                 node.release_variables()
 
             for position, (target, index) in enumerate(node.next_functions):
@@ -122,12 +139,16 @@ class GraphTask:
                     deps[target] = remaining
                     continue
                 del deps[target]
-                if pending is None and not ready:
+                # keep the newest ready node out of the heap: it runs next
+                if pending is None:
+                    if not ready or target._seq > -ready[0][0]:
+                        pending = target
+                    else:
+                        heappush(ready, (-target._seq, target))
+                elif target._seq > pending._seq:
+                    heappush(ready, (-pending._seq, pending))
                     pending = target
                 else:
-                    if pending is not None:
-                        heappush(ready, (-pending._seq, pending))
-                        pending = None
                     heappush(ready, (-target._seq, target))
         if trace:
             yield ev.BackwardFinished(executed)
@@ -175,6 +196,8 @@ class GraphTask:
                 yield from replace(index, "retain_grad", fn)
             if node in targets:
                 self._capture(node, grads_in, targets[node])
+            if node in self._skip:
+                return None  # an input of autograd.grad: its gradient is all that was needed
             if hooks is not None:
                 for fn in tuple(hooks.pre.values()):
                     grad_tuple = tuple(grads_in) if multi else (grads_in,)
@@ -213,9 +236,7 @@ class GraphTask:
         return grads_out
 
     def _accumulates(self, node: AccumulateGrad) -> bool:
-        if self.capture is None:
-            return True
-        return self.accumulate and (node, 0) not in set(self.capture)
+        return self.capture is None or self.accumulate
 
 
 def _checked_hook_result(fn: Any, current: np.ndarray, result: Any) -> np.ndarray:

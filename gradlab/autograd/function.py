@@ -106,8 +106,8 @@ class BackwardCFunction(Node, FunctionCtx):
                 continue
             expected = tuple(self._input_shapes[len(out)])
             data = grad._data
-            try:
-                fits = np.broadcast_shapes(np.shape(data), expected) == expected
+            try:  # PyTorch sums a larger gradient down to the input; a smaller one is wrong
+                fits = np.broadcast_shapes(expected, np.shape(data)) == np.shape(data)
             except ValueError:
                 fits = False
             if not fits:

@@ -150,9 +150,13 @@ class AccumulateGrad(Node):
         from gradlab._tensor import Tensor
 
         var = self.variable
-        grad = np.asarray(grad, dtype=var._data.dtype)
+        data = var._data
         if var._grad is None:
-            var._grad = Tensor(np.array(np.broadcast_to(grad, var.shape)))
+            # a copy: the engine may hand the same array to several places
+            new = np.array(grad, dtype=data.dtype)
+            if new.shape != data.shape:
+                new = np.array(np.broadcast_to(new, data.shape))
+            var._grad = Tensor(new)
         else:
             var._grad._storage()[...] += grad
             var._grad._bump_version()

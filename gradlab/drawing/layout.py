@@ -31,9 +31,9 @@ layout once for all frames of a stepper and draw every frame with it::
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ._text import box_size
 from .scene import Edge, FrozenMap, Scene
@@ -61,6 +61,9 @@ SWEEPS = 12
 BALANCE_ROUNDS = 10
 CHAIN_WEIGHT = 4.0
 MAX_COLUMNS = 12
+CAPACITIES = (1, 2, 3, 4, 6)  # barriers per column tried (then: unlimited)
+BIG_SCENE = 300  # boxes: from here on, only try one per column and unlimited
+FAN = 6.0  # between the stubs of several links on one box
 
 
 @dataclass(frozen=True)
@@ -221,23 +224,49 @@ class _Layouter:
         ]
         self.keys = edge_keys(self.union.edges)
 
-    # ---- groups and columns ----------------------------------------------------------
+    def _by_order(self, keys: Iterable[str]) -> list[str]:
+        return sorted(keys, key=self.order.__getitem__)
+
+    # ---- groups and the layering DAG -----------------------------------------------------
+
+    def _is_link(self, e: Edge) -> bool:
+        if e.kind == "grad_fn":
+            return not self.is_node[e.src] and self.is_node[e.dst]
+        if e.kind == "variable":
+            return self.is_node[e.src] and not self.is_node[e.dst]
+        return False
 
     def _groups(self) -> None:
-        anchor: dict[str, str] = {}
+        """Tensors and the nodes linked to them (anchor, grad_fn, variable) share a column."""
+        parent = {k: k for k in self.order}
+
+        def find(k: str) -> str:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        def join(a: str, b: str) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                if self.order[ra] > self.order[rb]:
+                    ra, rb = rb, ra
+                parent[rb] = ra
+
         for b in self.union.boxes:
             if b.is_node and b.anchor in self.is_node and not self.is_node[b.anchor]:
-                anchor[b.key] = b.anchor
+                join(b.key, b.anchor)
         for _, e in self.edges:
-            if e.kind == "grad_fn" and not self.is_node[e.src] and self.is_node[e.dst]:
-                anchor.setdefault(e.dst, e.src)
-            elif e.kind == "variable" and self.is_node[e.src] and not self.is_node[e.dst]:
-                anchor.setdefault(e.src, e.dst)
-        self.group = {k: anchor.get(k, k) for k in self.order}
-        self.nodes_of: dict[str, list[str]] = {k: [] for k in self.order}
-        for k in self.order:
-            if k in anchor:
-                self.nodes_of[anchor[k]].append(k)
+            if self._is_link(e):
+                join(e.src, e.dst)
+        self.group = {k: find(k) for k in self.order}
+        self.tensors_of: dict[str, list[str]] = {}
+        self.nodes_of: dict[str, list[str]] = {}
+        for k in self.order:  # scene order
+            g = self.group[k]
+            self.tensors_of.setdefault(g, [])
+            self.nodes_of.setdefault(g, [])
+            (self.nodes_of if self.is_node[k] else self.tensors_of)[g].append(k)
         self.groups = [k for k in self.order if self.group[k] == k]
 
     def _dag(self) -> None:
@@ -264,132 +293,183 @@ class _Layouter:
             else:
                 continue
             if a == b or b in succ[a] or reaches(b, a):
-                continue
+                continue  # inside a group, a duplicate, or closing a cycle: not layered
             succ[a].append(b)
             pred[b].append(a)
         self.succ, self.pred = succ, pred
 
-    def _is_tensor_group(self, g: str) -> bool:
-        return not self.is_node[g]
-
     def _is_barrier(self, g: str) -> bool:
-        """A tensor with inputs that owns nodes: at most one per column."""
-        return self._is_tensor_group(g) and bool(self.nodes_of[g]) and bool(self.pred[g])
+        """Tensors with inputs that own nodes: a link from a tensor above them in their
+        column would have to cross their edges."""
+        return bool(self.tensors_of[g]) and bool(self.nodes_of[g]) and bool(self.pred[g])
+
+    def _postorder(self) -> list[str]:
+        """Groups in depth-first post-order from the sinks, inputs in scene order: the
+        order a program evaluates an expression, which keeps each subtree's columns
+        together (a tree then needs no long edges across its other branches)."""
+        out: list[str] = []
+        done: set[str] = set()
+        for sink in self.groups:
+            if self.succ[sink] or sink in done:
+                continue
+            done.add(sink)
+            stack = [(sink, iter(self._by_order(self.pred[sink])))]
+            while stack:
+                g, preds = stack[-1]
+                for p in preds:
+                    if p not in done:
+                        done.add(p)
+                        stack.append((p, iter(self._by_order(self.pred[p]))))
+                        break
+                else:
+                    stack.pop()
+                    out.append(g)
+        return out
+
+    # ---- columns: one trial per capacity -----------------------------------------------
 
     def _assign(self, capacity: int) -> dict[str, int]:
-        """Longest-path columns, at most ``capacity`` barrier tensors per column."""
-        indeg = {g: len(self.pred[g]) for g in self.groups}
-        heap = [(self.order[g], g) for g in self.groups if indeg[g] == 0]
-        heapq.heapify(heap)
+        """Longest-path columns with at most ``capacity`` barrier groups per column;
+        sources right before their first use; empty columns dropped."""
         col: dict[str, int] = {}
         taken: dict[int, int] = {}
-        while heap:
-            _, g = heapq.heappop(heap)
+        for g in self.post:
             c = max((col[p] + 1 for p in self.pred[g]), default=0)
             if self._is_barrier(g):
                 while taken.get(c, 0) >= capacity:
                     c += 1
                 taken[c] = taken.get(c, 0) + 1
             col[g] = c
-            for s in self.succ[g]:
-                indeg[s] -= 1
-                if indeg[s] == 0:
-                    heapq.heappush(heap, (self.order[s], s))
-        for g in self.groups:  # sources right before their first use
+        for g in self.groups:
             if not self.pred[g] and self.succ[g]:
                 col[g] = min(col[s] for s in self.succ[g]) - 1
-        used = sorted(set(col.values()))
-        remap = {c: i for i, c in enumerate(used)}
+        remap = {c: i for i, c in enumerate(sorted(set(col.values())))}
         return {g: remap[c] for g, c in col.items()}
 
     def _columns(self) -> None:
-        """One barrier per column (no link crossings) unless that makes the picture more
-        than ``max_columns`` columns long where sharing columns would make it shorter."""
-        gcol = self._assign(1)
-        ncols = max(gcol.values(), default=-1) + 1
-        if self.max_columns is not None and ncols > self.max_columns:
-            n_barriers = sum(1 for g in self.groups if self._is_barrier(g))
-            shortest = max(self._assign(n_barriers + 1).values(), default=-1) + 1
-            target = max(self.max_columns, shortest)
-            for capacity in range(2, n_barriers + 2):
-                gcol = self._assign(capacity)
-                ncols = max(gcol.values(), default=-1) + 1
-                if ncols <= target:
-                    break
+        """Try a few capacities (barriers per column) and keep the arrangement with the
+        fewest weighted crossings: edges crossing edges of their own band count triple,
+        a dashed link crossing an edge counts once; more than ``max_columns`` columns is
+        ruled out where a capacity avoids it."""
+        self.post = self._postorder()
+        n_barriers = sum(1 for g in self.groups if self._is_barrier(g))
+        unlimited = self._assign(n_barriers + 1)
+        per_col: dict[int, int] = {}
+        for g, c in unlimited.items():
+            if self._is_barrier(g):
+                per_col[c] = per_col.get(c, 0) + 1
+        widest = max(per_col.values(), default=1)
+        caps = [c for c in CAPACITIES if c < widest] + [widest]
+        if len(self.order) > BIG_SCENE:
+            caps = [caps[0], caps[-1]] if len(caps) > 1 else caps
+        trials = []
+        for cap in caps:
+            gcol = self._assign(cap)
+            ncols = max(gcol.values(), default=-1) + 1
+            trials.append((cap, gcol, ncols))
+        shortest = min(n for _, _, n in trials)
+        target = None if self.max_columns is None else max(self.max_columns, shortest)
+        best: tuple[float, int] | None = None
+        saved: dict[str, object] = {}
+        for _cap, gcol, ncols in trials:
+            if target is not None and ncols > target:
+                continue  # the unlimited trial always fits: target >= shortest
+            self._setup(gcol)
+            self._order()
+            score = self.score
+            if best is None or (score, ncols) < best:
+                best = (score, ncols)
+                saved = {k: getattr(self, k) for k in _TRIAL_STATE}
+            if score == 0:
+                break
+        for k, v in saved.items():
+            setattr(self, k, v)
+
+    def _setup(self, gcol: dict[str, int]) -> None:
+        """Columns, per-band chains of items (long edges get pass-through slots), links
+        and the column groups, for one trial."""
         self.gcol = gcol
         self.col = {k: gcol[self.group[k]] for k in self.order}
         self.ncols = max(gcol.values(), default=-1) + 1
-
-    # ---- items, chains, orders ---------------------------------------------------------
-
-    def _chains(self) -> None:
-        """Split routable edges into per-band chains of items in adjacent columns."""
-        self.chains: dict[int, list[Item]] = {}  # edge index -> items
+        n = self.ncols
+        self.chains: dict[int, list[Item]] = {}  # edge index -> items in adjacent columns
         self.chain_band: dict[int, str] = {}
         self.links: list[tuple[int, str, str]] = []  # (edge index, tensor, node)
         self.fallback: list[int] = []
-        top: list[list[Item]] = [[] for _ in range(self.ncols)]
-        bottom: list[list[Item]] = [[] for _ in range(self.ncols)]
+        self.top: list[list[Item]] = [[] for _ in range(n)]  # pass-throughs, unlinked
+        self.x: list[list[str]] = [[] for _ in range(n)]  # barrier groups
+        self.low: list[list[str]] = [[] for _ in range(n)]  # linked source groups
+        self.bottom: list[list[Item]] = [[] for _ in range(n)]  # free nodes, pass-throughs
+        self.tlow: list[list[Item]] = [[] for _ in range(n)]  # pass-throughs under links
+        self.ntop: list[list[Item]] = [[] for _ in range(n)]  # pass-throughs over links
         for i, e in self.edges:
             cs, cd = self.col[e.src], self.col[e.dst]
             sn, dn = self.is_node[e.src], self.is_node[e.dst]
             if e.kind == "forward" and not sn and not dn and cs < cd:
-                dummies: list[Item] = [("~", i, c) for c in range(cs + 1, cd)]
-                for d in dummies:
-                    top[d[2]].append(d)  # type: ignore[index]
-                self.chains[i] = [e.src, *dummies, e.dst]
-                self.chain_band[i] = "t"
+                slots: list[Item] = [("~", i, c) for c in range(cs + 1, cd)]
+                for c in range(cs + 1, cd):
+                    self.top[c].append(("~", i, c))
+                self.chains[i], self.chain_band[i] = [e.src, *slots, e.dst], "t"
             elif e.kind == "next" and sn and dn and cd < cs:
-                dummies = [("~", i, c) for c in range(cs - 1, cd, -1)]
-                for d in dummies:
-                    bottom[d[2]].append(d)  # type: ignore[index]
-                self.chains[i] = [e.src, *dummies, e.dst]
-                self.chain_band[i] = "n"
-            elif e.kind == "grad_fn" and not sn and dn and self.group[e.dst] == e.src:
-                self.links.append((i, e.src, e.dst))
-            elif e.kind == "variable" and sn and not dn and self.group[e.src] == e.dst:
-                self.links.append((i, e.dst, e.src))
+                slots = [("~", i, c) for c in range(cs - 1, cd, -1)]
+                for c in range(cs - 1, cd, -1):
+                    self.bottom[c].append(("~", i, c))
+                self.chains[i], self.chain_band[i] = [e.src, *slots, e.dst], "n"
+            elif self._is_link(e):
+                t, nd = (e.src, e.dst) if e.kind == "grad_fn" else (e.dst, e.src)
+                self.links.append((i, t, nd))
             else:
                 self.fallback.append(i)
-        # column groups
-        self.top, self.bottom = top, bottom
-        self.x: list[list[str]] = [[] for _ in range(self.ncols)]
-        self.low: list[list[str]] = [[] for _ in range(self.ncols)]
         for g in self.groups:
-            c = self.gcol[g]
-            if not self._is_tensor_group(g):
-                bottom[c].append(g)
+            c = gcol[g]
+            if not self.tensors_of[g]:
+                self.bottom[c].extend(self.nodes_of[g])
             elif not self.nodes_of[g]:
-                top[c].append(g)
+                self.top[c].extend(self.tensors_of[g])
             elif self.pred[g]:
                 self.x[c].append(g)
             else:
                 self.low[c].append(g)
-        # neighbours along chains, per band
         self.nbrs: dict[Item, list[tuple[Item, float]]] = {}
-        for i, chain in self.chains.items():
+        for chain in self.chains.values():
             for a, b in zip(chain, chain[1:]):
                 w = CHAIN_WEIGHT if self._chainy(a) and self._chainy(b) else 1.0
                 self.nbrs.setdefault(a, []).append((b, w))
                 self.nbrs.setdefault(b, []).append((a, w))
+        self.members = {g: list(ts) for g, ts in self.tensors_of.items() if len(ts) > 1}
+        for g in self.groups:
+            self.members.setdefault(g, self.tensors_of[g])
+        for c in range(n):
+            for seq in (self.top[c], self.bottom[c]):
+                seq.sort(key=self._sort_key)
+            for groups in (self.x[c], self.low[c]):
+                groups.sort(key=self.order.__getitem__)
 
     def _chainy(self, item: Item) -> bool:
-        if isinstance(item, tuple):
-            return True
-        return bool(self.pred[self.group[item]])
+        return isinstance(item, tuple) or bool(self.pred[self.group[item]])
 
-    def _acc(self, c: int) -> list[str]:
-        """Nodes of the column's linked tensors, mirrored so that their links nest."""
-        return [n for t in reversed(self.x[c] + self.low[c]) for n in self.nodes_of[t]]
+    def _sort_key(self, item: Item) -> tuple[int, int]:
+        if isinstance(item, tuple):
+            return (self.order[self.union.edges[item[1]].src], item[1])
+        return (self.order[item], -1)
 
     def tband(self, c: int) -> list[Item]:
-        return [*self.top[c], *self.x[c], *self.low[c]]
+        """Column ``c``'s tensor band, top to bottom (abstract v)."""
+        linked = [t for g in (*self.x[c], *self.low[c]) for t in self.members[g]]
+        return [*self.top[c], *linked, *self.tlow[c]]
+
+    def _mirrored(self, c: int) -> list[Item]:
+        """The linked groups' nodes, in the reverse order of their tensors: links nest."""
+        return [n for g in reversed(self.x[c] + self.low[c]) for n in self.nodes_of[g]]
 
     def nband(self, c: int) -> list[Item]:
-        return [*self._acc(c), *self.bottom[c]]
+        """Column ``c``'s node band, top to bottom (abstract v)."""
+        return [*self.ntop[c], *self._mirrored(c), *self.bottom[c]]
 
     def _item_col(self, item: Item) -> int:
         return item[2] if isinstance(item, tuple) else self.col[item]  # type: ignore[return-value]
+
+    # ---- order within columns ------------------------------------------------------------
 
     def _positions(self) -> dict[Item, int]:
         pos: dict[Item, int] = {}
@@ -400,6 +480,7 @@ class _Layouter:
         return pos
 
     def _crossings(self) -> int:
+        """Crossings between edges of the same band in the same gap (combinatorial)."""
         pos = self._positions()
         by_gap: dict[tuple[int, str], list[tuple[int, int]]] = {}
         for i, chain in self.chains.items():
@@ -416,25 +497,61 @@ class _Layouter:
                         n += 1
         return n
 
-    def _sort_by_barycenter(self, seq: list[Item], side: int, pos: dict[Item, int]) -> None:
-        def bary(idx_item: tuple[int, Item]) -> tuple[float, int]:
-            idx, it = idx_item
-            ps = [
-                pos[o]
-                for o, _ in self.nbrs.get(it, ())
-                if self._item_col(o) == self._item_col(it) + side
-            ]
-            return (sum(ps) / len(ps) if ps else float(idx), idx)
+    def _link_crossings(self) -> int:
+        """Edges that the lane links (left of their column) will cross: edges entering
+        tensors, and edges leaving nodes, that sit between a link's two ends."""
+        entering: dict[Item, int] = {}
+        leaving: dict[Item, int] = {}
+        for i, chain in self.chains.items():
+            if self.chain_band[i] == "t":
+                for b in chain[1:]:
+                    entering[b] = entering.get(b, 0) + 1
+            else:
+                for a in chain[:-1]:
+                    leaving[a] = leaving.get(a, 0) + 1
+        n = 0
+        for _, t, nd in self.links:
+            c = self.col[t]
+            ts, ns = self.tband(c), self.nband(c)
+            ti, ni = ts.index(t), ns.index(nd)
+            if ti == len(ts) - 1 and ni == 0:
+                continue  # straight down
+            n += sum(entering.get(it, 0) for it in ts[ti + 1 :])
+            n += sum(leaving.get(it, 0) for it in ns[:ni])
+        return n
 
-        ranked = sorted(enumerate(seq), key=bary)
-        seq[:] = [it for _, it in ranked]
+    def _bary(self, members: list[Item], side: int, pos: dict[Item, int]) -> float | None:
+        ps = [
+            pos[o]
+            for it in members
+            for o, _ in self.nbrs.get(it, ())
+            if self._item_col(o) == self._item_col(it) + side
+        ]
+        return sum(ps) / len(ps) if ps else None
+
+    def _sort_items(self, seq: list[Item], side: int, pos: dict[Item, int]) -> None:
+        keyed = []
+        for idx, it in enumerate(seq):
+            b = self._bary([it], side, pos)
+            keyed.append((float(idx) if b is None else b, idx, it))
+        seq[:] = [it for _, _, it in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+    def _sort_groups(self, groups: list[str], side: int, pos: dict[Item, int]) -> None:
+        keyed = []
+        for idx, g in enumerate(groups):
+            b = self._bary(list(self.members[g]), side, pos)
+            start = pos[self.members[g][0]]
+            keyed.append((float(start) if b is None else b, idx, g))
+        groups[:] = [g for _, _, g in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+    def _score(self) -> float:
+        """Edges crossing edges of their own band count triple, a dashed link crossing
+        an edge once."""
+        self.crossings = self._crossings()
+        return 3.0 * self.crossings + self._link_crossings()
 
     def _order(self) -> None:
-        key = self._sort_key
-        for c in range(self.ncols):
-            for seq in (self.top[c], self.low[c], self.bottom[c], self.x[c]):
-                seq.sort(key=key)
-        best = self._crossings()
+        best = self._score()
         saved = self._snapshot()
         for sweep in range(SWEEPS):
             if best == 0:
@@ -443,30 +560,53 @@ class _Layouter:
             cols = range(1, self.ncols) if side == -1 else range(self.ncols - 2, -1, -1)
             for c in cols:
                 pos = self._positions()
-                for seq in (self.top[c], self.x[c], self.low[c], self.bottom[c]):
-                    self._sort_by_barycenter(seq, side, pos)  # type: ignore[arg-type]
-            n = self._crossings()
-            if n < best:
-                best, saved = n, self._snapshot()
+                self._sort_groups(self.x[c], side, pos)
+                self._sort_groups(self.low[c], side, pos)
+                for g in (*self.x[c], *self.low[c]):
+                    if len(self.members[g]) > 1:  # several outputs of one node (unbind)
+                        self._sort_items(self.members[g], side, pos)  # type: ignore[arg-type]
+                linked = [t for g in (*self.x[c], *self.low[c]) for t in self.members[g]]
+                self._sort_free(self.top[c], self.tlow[c], linked, side, pos)
+                self._sort_free(self.ntop[c], self.bottom[c], self._mirrored(c), side, pos)
+            score = self._score()
+            if score < best:
+                best, saved = score, self._snapshot()
         self._restore(saved)
-        self.crossings = best
+        self.score = self._score()
 
-    def _sort_key(self, item: Item) -> tuple[int, int]:
-        if isinstance(item, tuple):
-            e = self.union.edges[item[1]]
-            return (self.order[e.src], item[1])
-        return (self.order[item], -1)
+    def _sort_free(self, above: list[Item], below: list[Item], block: list[Item], side: int,
+                   pos: dict[Item, int]) -> None:
+        """Sort a band's free items (pass-throughs, unlinked tensors, free nodes) by
+        barycenter, on either side of the column's linked block (below it, a pass-through
+        crosses the block's dashed links; above it, it may cross edges instead)."""
+        items = [*above, *below]
+        if not items:
+            return
+        keyed = []
+        for idx, it in enumerate(items):
+            b = self._bary([it], side, pos)
+            keyed.append((float(pos[it]) if b is None else b, idx, it))
+        keyed.sort(key=lambda k: (k[0], k[1]))
+        if not block:
+            above[:], below[:] = [it for *_, it in keyed], []
+            return
+        b = self._bary(block, side, pos)
+        mark = float(pos[block[0]]) if b is None else b
+        above[:] = [it for k, _, it in keyed if k <= mark]
+        below[:] = [it for k, _, it in keyed if k > mark]
 
-    def _snapshot(self) -> tuple[list[list[Item]], ...]:
-        return tuple(
-            [list(s) for s in lst] for lst in (self.top, self.x, self.low, self.bottom)
+    def _snapshot(self) -> tuple[Any, ...]:
+        lists = tuple(
+            [list(s) for s in lst]
+            for lst in (self.top, self.x, self.low, self.tlow, self.ntop, self.bottom)
         )
+        return (*lists, {g: list(m) for g, m in self.members.items()})
 
-    def _restore(self, snap: tuple[list[list[Item]], ...]) -> None:
-        self.top = [list(s) for s in snap[0]]
-        self.x = [list(s) for s in snap[1]]  # type: ignore[misc]
-        self.low = [list(s) for s in snap[2]]  # type: ignore[misc]
-        self.bottom = [list(s) for s in snap[3]]
+    def _restore(self, snap: tuple[Any, ...]) -> None:
+        self.top, self.x, self.low, self.tlow, self.ntop, self.bottom = (
+            [list(s) for s in lst] for lst in snap[:6]
+        )
+        self.members = {g: list(m) for g, m in snap[6].items()}
 
     # ---- coordinates -------------------------------------------------------------------
 
@@ -511,6 +651,8 @@ class _Layouter:
         self.v = v
 
     def _place(self, seq: list[Item], v: dict[Item, float], lo: float, hi: float) -> None:
+        """Move a column's items towards their neighbours' centers (weighted least
+        squares), keeping their order, their gaps and the band's bounds."""
         sizes = [self._size_v(i) for i in seq]
         gaps = self._gaps(seq)
         offs = [0.0]
@@ -527,7 +669,7 @@ class _Layouter:
                 center, wsum = v[it] + s / 2, 0.25
             targets.append(center - s / 2 - off)
             weights.append(wsum)
-        blocks: list[list[float]] = []  # [value, weight, count]
+        blocks: list[list[float]] = []  # pool adjacent violators: [value, weight, count]
         for t, w in zip(targets, weights):
             blocks.append([t, w, 1])
             while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
@@ -541,10 +683,11 @@ class _Layouter:
             v[it] = round(qi + off, 2)
 
     def _lanes(self) -> None:
-        """Per column: which links go straight and which lane (0 = innermost) the rest use."""
+        """Which links go straight down and which lane (0 = innermost) the others take;
+        where several links leave one tensor or enter one node, their stubs fan out."""
         self.lane_of: dict[int, int] = {}
         self.nlanes = [0] * self.ncols
-        per_col: dict[int, list[tuple[int, int, int, str]]] = {}
+        per_col: dict[int, list[tuple[int, int, int, int]]] = {}
         for i, t, n in self.links:
             c = self.col[t]
             ts, ns = self.tband(c), self.nband(c)
@@ -553,48 +696,61 @@ class _Layouter:
                 self.lane_of[i] = -1
             else:
                 span = (len(ts) - ti) + ni
-                per_col.setdefault(c, []).append((span, self.order[n], i, n))
+                per_col.setdefault(c, []).append((span, self.order[n], self.order[t], i))
         for c, lst in per_col.items():
             lst.sort()
-            for k, (_, _, i, _) in enumerate(lst):
+            for k, (*_, i) in enumerate(lst):
                 self.lane_of[i] = k
             self.nlanes[c] = len(lst)
+        self.stub: dict[tuple[int, str], int] = {}  # (link, box) -> fan index, outer first
+        ends: dict[str, list[tuple[int, int]]] = {}
+        for i, t, n in self.links:
+            if self.lane_of[i] >= 0:
+                for k in (t, n):
+                    ends.setdefault(k, []).append((-self.lane_of[i], i))
+        self.stubs_on = {k: len(lst) for k, lst in ends.items()}
+        for k, lst in ends.items():
+            for j, (_, i) in enumerate(sorted(lst)):
+                self.stub[(i, k)] = j
 
     def _columns_u(self) -> None:
         gap = GAP[self.direction]
         self.cu0: list[float] = []
         self.cw: list[float] = []
         self.approach: list[float] = []
+        widths = [0.0] * self.ncols
+        for k in self.order:
+            widths[self.col[k]] = max(widths[self.col[k]], self.du[k])
         u = MARGIN
         for c in range(self.ncols):
-            real = [k for k in self.order if self.col[k] == c]
-            w = max((self.du[k] for k in real), default=0.0)
-            lanes = self.nlanes[c] * LANE
-            u += (gap if c else 0.0) + lanes + (LANE_MARGIN if lanes else 0.0)
+            lanes = self.nlanes[c] * LANE + (LANE_MARGIN if self.nlanes[c] else 0.0)
+            u += (gap if c else 0.0) + lanes
             self.cu0.append(u)
-            self.cw.append(w)
-            self.approach.append(u - lanes - (LANE_MARGIN if lanes else 0.0))
-            u += w
+            self.cw.append(widths[c])
+            self.approach.append(u - lanes)
+            u += widths[c]
         self.u_end = u
 
     # ---- routes ------------------------------------------------------------------------
 
     def _rects_uv(self) -> None:
-        self.u0: dict[str, float] = {}
-        for k in self.order:
-            c = self.col[k]
-            self.u0[k] = round(self.cu0[c] + (self.cw[c] - self.du[k]) / 2, 2)
+        self.u0 = {
+            k: round(self.cu0[self.col[k]] + (self.cw[self.col[k]] - self.du[k]) / 2, 2)
+            for k in self.order
+        }
+
+    def _center_v(self, it: Item) -> float:
+        return self.v[it] + self._size_v(it) / 2
 
     def _ports(self) -> dict[tuple[int, str], float]:
-        """v of each chain end on its box side, spread in the order of the far ends."""
+        """v of each chain end on its box's side, spread in the order of the far ends."""
         sides: dict[tuple[str, str], list[tuple[float, int, int]]] = {}
         for i, chain in self.chains.items():
-            band = self.chain_band[i]
             # forward edges leave on the out side (u max), next edges on the in side
-            first_side, last_side = ("out", "in") if band == "t" else ("in", "out")
-            for end, nxt, side in ((chain[0], chain[1], first_side), (chain[-1], chain[-2], last_side)):
-                c = self._center_v(nxt)
-                sides.setdefault((end, side), []).append((c, self.order.get(nxt, -1), i))  # type: ignore[arg-type]
+            first, last = ("out", "in") if self.chain_band[i] == "t" else ("in", "out")
+            for end, nxt, side in ((chain[0], chain[1], first), (chain[-1], chain[-2], last)):
+                far = (self._center_v(nxt), self.order.get(nxt, -1), i)  # type: ignore[arg-type]
+                sides.setdefault((end, side), []).append(far)  # type: ignore[arg-type]
         ports: dict[tuple[int, str], float] = {}
         for (key, _side), lst in sides.items():
             lst.sort()
@@ -607,73 +763,82 @@ class _Layouter:
                 ports[(i, key)] = round(mid + (j - (n - 1) / 2) * sp, 2)
         return ports
 
-    def _center_v(self, it: Item) -> float:
-        return self.v[it] + self._size_v(it) / 2
-
     @staticmethod
     def _curve(p: Point, q: Point) -> Segment:
         m = (p[0] + q[0]) / 2
         return (p, (m, p[1]), (m, q[1]), q)
 
     def _chain_route(self, i: int, ports: dict[tuple[int, str], float]) -> Route:
+        """Forward edges run right along u, next edges left; each gap is an S-curve, each
+        column crossed straight (through a pass-through slot or into the box)."""
         chain = self.chains[i]
-        band = self.chain_band[i]
-        segs: list[Segment] = []
-        curves: list[Segment] = []
-        src, dst = chain[0], chain[-1]
-        assert isinstance(src, str) and isinstance(dst, str)
-        if band == "t":  # rightwards along u
+        rightwards = self.chain_band[i] == "t"
+        src = chain[0]
+        assert isinstance(src, str)
+        c = self.col[src]
+        if rightwards:
             start = (self.u0[src] + self.du[src], ports[(i, src)])
-            p = (self.cw[self.col[src]] + self.cu0[self.col[src]], start[1])
-            segs.append((start, p))
-            for it in chain[1:]:
-                c = self._item_col(it)
-                vv = ports[(i, it)] if isinstance(it, str) else self._center_v(it)
-                q = (self.approach[c], vv)
-                curves.append(self._curve(p, q))
-                segs.append(curves[-1])
-                end_u = self.u0[it] if isinstance(it, str) else self.cu0[c] + self.cw[c]
-                segs.append((q, (end_u, vv)))
-                p = (end_u, vv)
-        else:  # leftwards along u
+            p = (self.cu0[c] + self.cw[c], start[1])
+        else:
             start = (self.u0[src], ports[(i, src)])
-            p = (self.approach[self.col[src]], start[1])
-            segs.append((start, p))
-            for it in chain[1:]:
-                c = self._item_col(it)
-                vv = ports[(i, it)] if isinstance(it, str) else self._center_v(it)
-                q = (self.cu0[c] + self.cw[c], vv)
-                curves.append(self._curve(p, q))
-                segs.append(curves[-1])
-                end_u = self.u0[it] + self.du[it] if isinstance(it, str) else self.approach[c]
-                segs.append((q, (end_u, vv)))
-                p = (end_u, vv)
+            p = (self.approach[c], start[1])
+        segs: list[Segment] = [(start, p)]
+        curves: list[Segment] = []
+        for it in chain[1:]:
+            c = self._item_col(it)
+            vv = ports[(i, it)] if isinstance(it, str) else self._center_v(it)
+            enter, leave = (
+                (self.approach[c], self.cu0[c] + self.cw[c])
+                if rightwards
+                else (self.cu0[c] + self.cw[c], self.approach[c])
+            )
+            q = (enter, vv)
+            curves.append(self._curve(p, q))
+            segs.append(curves[-1])
+            if isinstance(it, str):  # into the box
+                end_u = self.u0[it] if rightwards else self.u0[it] + self.du[it]
+            else:  # straight through the column
+                end_u = leave
+            p = (end_u, vv)
+            segs.append((q, p))
         kind = self.union.edges[i].kind
-        # many forward edges can leave a tensor but few enter one; next edges the other
-        # way round (AccumulateGrad of a much-used leaf): label where edges are few
+        # many forward edges may leave a tensor but few enter one; next edges the other
+        # way round (the AccumulateGrad of a much-used leaf): label where edges are few
         label = _bezier(curves[0] if kind == "next" else curves[-1], 0.5)
-        return Route(kind, tuple(s for s in segs if s[0] != s[-1] or len(s) == 4), label)
+        return Route(kind, tuple(s for s in segs if s[0] != s[-1]), label)
 
     def _link_route(self, i: int, t: str, n: str) -> Route:
+        """Straight down the column, or: out of the tensor's bottom, along a lane left of
+        the column, into the node's top (outer lanes leave and enter further left)."""
         c = self.col[t]
         kind = self.union.edges[i].kind
-        t_end = self.v[t] + self.dv[t]
-        n_top = self.v[n]
+        t_end, n_top = self.v[t] + self.dv[t], self.v[n]
         lane = self.lane_of[i]
         if lane < 0:
             cu = round(self.cu0[c] + self.cw[c] / 2, 2)
             pts = [(cu, t_end), (cu, n_top)]
         else:
             lu = self.cu0[c] - LANE_MARGIN - lane * LANE
-            su_t, su_n = self.u0[t] + STUB, self.u0[n] + STUB
-            vt, vn = t_end + STUB_DROP, n_top - STUB_DROP
+            jt, jn = self.stub[(i, t)], self.stub[(i, n)]
+            drop = STUB_DROP / 2
+            su_t, su_n = self._stub_u(t, jt), self._stub_u(n, jn)
+            vt = t_end + drop + min(jt, 2) * drop / 2
+            vn = n_top - drop - min(jn, 2) * drop / 2
             pts = [(su_t, t_end), (su_t, vt), (lu, vt), (lu, vn), (su_n, vn), (su_n, n_top)]
         if kind == "variable":
             pts.reverse()
         segs = tuple((a, b) for a, b in zip(pts, pts[1:]) if a != b)
-        mid = len(pts) // 2
-        a, b = pts[mid - 1], pts[mid]
+        a, b = pts[len(pts) // 2 - 1], pts[len(pts) // 2]
         return Route(kind, segs, ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+
+    def _stub_u(self, k: str, j: int) -> float:
+        """Where the j-th lane stub meets box ``k``: in the in-side half of its edge, so it
+        never meets a straight link (which runs down the middle)."""
+        du, n = self.du[k], self.stubs_on[k]
+        first = min(STUB, du / 4)
+        room = du / 2 - 4.0 - first
+        step = min(FAN, room / (n - 1)) if n > 1 else 0.0
+        return round(self.u0[k] + first + j * max(step, 0.0), 2)
 
     # ---- assemble ----------------------------------------------------------------------
 
@@ -681,34 +846,26 @@ class _Layouter:
         self._groups()
         self._dag()
         self._columns()
-        self._chains()
-        self._order()
         self._balance()
         self._lanes()
         self._columns_u()
         self._rects_uv()
         ports = self._ports()
-        routes_uv: dict[int, Route] = {}
-        for i in self.chains:
-            routes_uv[i] = self._chain_route(i, ports)
+        routes_uv = {i: self._chain_route(i, ports) for i in self.chains}
         for i, t, n in self.links:
             routes_uv[i] = self._link_route(i, t, n)
         width_u = self.u_end + MARGIN
-        v_end = max(self.t_hi, self.n_hi)
-        width_v = v_end + 2 * MARGIN
+        width_v = max(self.t_hi, self.n_hi) + 2 * MARGIN
         lr = self.direction == "LR"
 
         def xy(p: Point) -> Point:
-            u, v = p[0], p[1] + MARGIN
-            return (round(u, 2), round(v, 2)) if lr else (round(v, 2), round(u, 2))
+            u, v = round(p[0], 2), round(p[1] + MARGIN, 2)
+            return (u, v) if lr else (v, u)
 
         rects: dict[str, Rect] = {}
         for k in self.order:
-            u, v = self.u0[k], self.v[k] + MARGIN
-            if lr:
-                rects[k] = Rect(u, round(v, 2), self.du[k], self.dv[k])
-            else:
-                rects[k] = Rect(round(v, 2), u, self.dv[k], self.du[k])
+            (x, y), w, h = xy((self.u0[k], self.v[k])), self.du[k], self.dv[k]
+            rects[k] = Rect(x, y, w, h) if lr else Rect(x, y, h, w)
         routes: dict[EdgeKey, Route] = {}
         for i, r in routes_uv.items():
             segs = tuple(tuple(xy(p) for p in s) for s in r.segments)
@@ -730,6 +887,10 @@ class _Layouter:
             band=band,
             columns=FrozenMap(self.col),
         )
+
+
+_TRIAL_STATE = ("gcol", "col", "ncols", "chains", "chain_band", "links", "fallback", "top",
+                "x", "low", "tlow", "ntop", "bottom", "members", "nbrs", "crossings", "score")
 
 
 def fallback_route(kind: str, a: Rect, b: Rect) -> Route:

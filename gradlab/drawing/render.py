@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import threading
 import warnings
 import weakref
+import zlib
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -45,15 +47,25 @@ from matplotlib.patches import FancyBboxPatch, PathPatch, Polygon, Rectangle
 from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Transform
-from PIL import Image
 
 from . import _text as tx
 from .layout import EdgeKey, Layout, Rect, Route, edge_keys, fallback_route
 from .scene import Box, Edge, Highlight, Scene
 
-__all__ = ["DEFAULT_DPI", "PALETTE", "Renderer", "get_renderer", "render_png", "render_svg"]
+__all__ = [
+    "DEFAULT_DPI",
+    "MAX_PNG_PIXELS",
+    "PALETTE",
+    "Renderer",
+    "get_renderer",
+    "render_png",
+    "render_svg",
+]
 
 DEFAULT_DPI = 100
+#: PNG size budget: without an explicit dpi, big pictures get a lower dpi (not below 36)
+#: so that a frame stays under this many pixels (PNG encoding time grows with them).
+MAX_PNG_PIXELS = 4_000_000
 
 #: fill, border and text colour of each box kind.
 PALETTE = {
@@ -111,6 +123,7 @@ _RC.update(
         "text.usetex": False,
         "text.parse_math": False,
         "path.sketch": None,
+        "text.hinting": "no_hinting",  # faster, and glyph advances match the layout's
         "font.family": ["monospace"],
         # SVG text then reads font-family: 'DejaVu Sans Mono', monospace
         "font.monospace": list(tx.MONO_FAMILY),
@@ -206,6 +219,7 @@ class Renderer:
         self._lock = threading.Lock()
         self._tiles: OrderedDict[Hashable, tuple[np.ndarray, int, int]] = OrderedDict()
         self._frames: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._scratch: RendererAgg | None = None
         self._fonts = {
             "row": _font(tx.ROW_SIZE),
             "bold": _font(tx.ROW_SIZE, "bold"),
@@ -523,8 +537,9 @@ class Renderer:
         x0, y0, x1, y1 = group.bounds
         ix0, ix1 = math.floor(x0 * s), math.ceil(x1 * s)
         iy0, iy1 = math.floor((self.height - y1) * s), math.ceil((self.height - y0) * s)
-        off = RendererAgg(max(ix1 - ix0, 1), max(iy1 - iy0, 1), dpi)
-        shift = Affine2D().translate(-ix0, -iy0)
+        tw, th = max(ix1 - ix0, 1), max(iy1 - iy0, 1)
+        off = self._scratch_for(tw, th, dpi)
+        shift = Affine2D().translate(-ix0, -iy0)  # the tile's corner to the scratch's origin
         for m in group.members:
             tr = Artist.get_transform(m)  # not Patch.get_transform: that adds the patch's own
             m.set_transform(tr + shift)
@@ -532,12 +547,26 @@ class Renderer:
                 m.draw(off)
             finally:
                 m.set_transform(tr)
-        tile = np.ascontiguousarray(np.asarray(off.buffer_rgba())[::-1])
+        buf = np.asarray(off.buffer_rgba())
+        # rows run top to bottom; draw_image wants them bottom to top
+        tile = np.ascontiguousarray(buf[buf.shape[0] - th :, :tw][::-1])
         out = (tile, ix0, iy0)
         self._tiles[key] = out
         while len(self._tiles) > _TILE_CACHE:
             self._tiles.popitem(last=False)
         return out
+
+    def _scratch_for(self, w: int, h: int, dpi: float) -> RendererAgg:
+        """A cleared offscreen renderer at least ``w`` x ``h`` pixels, reused across tiles
+        (which also lets matplotlib reuse text metrics between boxes and frames)."""
+        r = self._scratch
+        if r is None or r.dpi != dpi or r.width < w or r.height < h:
+            if r is not None and r.dpi == dpi:
+                w, h = max(w, int(r.width)), max(h, int(r.height))
+            r = self._scratch = RendererAgg(w, h, dpi)
+        else:
+            r.clear()
+        return r
 
     # ---- output ------------------------------------------------------------------------
 
@@ -573,22 +602,28 @@ class Renderer:
         if self.fig.dpi != dpi:
             self.fig.set_dpi(dpi)
         self.canvas.draw()
-        rgba = self.canvas.buffer_rgba()
         w, h = self.canvas.get_width_height(physical=True)
-        img = Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")
-        buf = io.BytesIO()
-        img.save(buf, format="png", compress_level=1)  # no text chunks: no metadata
-        return buf.getvalue()
+        return _encode_png(np.asarray(self.canvas.buffer_rgba()).reshape(h, w, 4))
+
+    def png_dpi(self, dpi: float | None = None) -> float:
+        """The dpi a PNG is drawn at: ``dpi`` if given, else :data:`DEFAULT_DPI` lowered
+        (to a whole number, at least 36) to keep within :data:`MAX_PNG_PIXELS`."""
+        if dpi is not None:
+            if not dpi > 0:
+                raise ValueError(f"dpi must be positive, got {dpi!r}")
+            return float(dpi)
+        inches2 = (self.width / 72) * (self.height / 72)
+        return float(max(36, min(DEFAULT_DPI, math.floor(math.sqrt(MAX_PNG_PIXELS / inches2)))))
 
     def svg(self, scene: Scene, highlight: Highlight | None = None) -> str:
         """The frame as an SVG document (text kept as text)."""
         return self._render(scene, highlight, "svg", 72.0).decode("utf-8")
 
     def png(
-        self, scene: Scene, highlight: Highlight | None = None, dpi: float = DEFAULT_DPI
+        self, scene: Scene, highlight: Highlight | None = None, dpi: float | None = None
     ) -> bytes:
-        """The frame as PNG bytes (RGB, no metadata)."""
-        return self._render(scene, highlight, "png", dpi)
+        """The frame as PNG bytes (opaque RGBA, no metadata) at :meth:`png_dpi` (``dpi``)."""
+        return self._render(scene, highlight, "png", self.png_dpi(dpi))
 
     @property
     def size(self) -> tuple[float, float]:
@@ -597,7 +632,31 @@ class Renderer:
 
 
 # --------------------------------------------------------------------------------------
-# geometry helpers
+# helpers
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _encode_png(rgba: np.ndarray) -> bytes:
+    """An opaque RGBA image as a minimal PNG (IHDR, IDAT, IEND: no metadata), every row
+    with the "sub" filter and fast zlib: flat pictures compress quickly and well."""
+    h, w, _ = rgba.shape
+    flat = rgba.reshape(h, 4 * w)
+    rows = np.empty((h, 1 + 4 * w), np.uint8)
+    rows[:, 0] = 1  # filter type: sub
+    rows[:, 1:5] = flat[:, :4]
+    np.subtract(flat[:, 4:], flat[:, :-4], out=rows[:, 5:])  # uint8: modulo 256
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(rows, 1)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
 
 
 def _end_direction(route: Route) -> tuple[float, float]:
@@ -676,7 +735,8 @@ def render_png(
     layout: Layout,
     highlight: Highlight | None = None,
     legend: bool = True,
-    dpi: float = DEFAULT_DPI,
+    dpi: float | None = None,
 ) -> bytes:
-    """``scene`` drawn at the positions of ``layout``, as PNG bytes."""
+    """``scene`` drawn at the positions of ``layout``, as PNG bytes (``dpi=None``:
+    :data:`DEFAULT_DPI`, lower for pictures beyond :data:`MAX_PNG_PIXELS`)."""
     return get_renderer(layout, legend).png(scene, highlight, dpi)
