@@ -70,9 +70,8 @@ def tensor_summary(t: Any, leaves: Sequence[Any] = ()) -> Any:
 
 
 def is_tensor(x: Any) -> bool:
-    import torch
-
-    return isinstance(x, (gradlab.Tensor, torch.Tensor))
+    """A gradlab or torch tensor (duck-typed: this module must import without torch)."""
+    return isinstance(x, gradlab.Tensor) or type(x).__name__ in ("Tensor", "Parameter")
 
 
 def value_summary(x: Any, leaves: Sequence[Any] = ()) -> Any:

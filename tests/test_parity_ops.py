@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import gradlab
 from tests.parity import assert_same
 
 FLOATS = ["float64", "float32"]
@@ -248,6 +249,7 @@ INDEXING = [
     ("list", lambda L, a: a[[0, 1, 0]]),
     ("list_tuple", lambda L, a: a[[0, 1], [2, 0]]),
     ("slice_list", lambda L, a: a[:, [0, 2]]),
+    ("int_then_list", lambda L, a: a[1, [0, 2]]),
     ("int_list", lambda L, a: a[[2, 0], 1]),
     ("list_none", lambda L, a: a[None, [1, 1]]),
     ("ellipsis_full", lambda L, a: a[...] * 1),
@@ -264,6 +266,13 @@ INDEXING = [
 @pytest.mark.parametrize("name,program", INDEXING, ids=[i[0] for i in INDEXING])
 def test_indexing(torch, name, program, rg, dtype):
     assert_same(torch, program, arrays([(3, 4)], "n", dtype), requires_grad=[rg])
+
+
+def test_basic_indices_apply_before_advanced_ones(torch):
+    """``a[1, :, [0, 2]]``: PyTorch selects first, then gathers (shape (3, 2)), where numpy
+    would put the advanced dimension first (shape (2, 3))."""
+    out = assert_same(torch, lambda L, a: a[1, :, [0, 2]], arrays([(2, 3, 4)], "n", "float64"))
+    assert out["outputs"][0]["shape"] == (3, 2)
 
 
 # --- stack, cat, unbind -----------------------------------------------------------------
@@ -452,6 +461,7 @@ SETITEM = [
     ("row_from_0d", lambda y, b: y.__setitem__(1, b[1])),
     ("list_rows", lambda y, b: y.__setitem__([1, 0], b)),
     ("mask_from_tensor", lambda y, b: y.__setitem__(y > 0, b[2])),
+    ("int_and_list", lambda y, b: y.__setitem__((0, [1, 2]), b[:2])),
 ]
 
 
@@ -617,3 +627,13 @@ def test_bigger_graphs(torch, program, dtype):
         if program is _mixed
         else arrays([(2, 3), (2, 3)], "nn", dtype),
     )
+
+
+def test_saved_negative_dims_are_shown_as_written(torch):
+    """A documented difference: PyTorch saves ``dim=-1`` as given, but its Python binding
+    shows the int64 -1 as the unsigned 18446744073709551615; gradlab shows -1 (the
+    comparisons above read torch's number back as signed)."""
+    ours = gradlab.ones(2, 3, requires_grad=True).sum(-1).grad_fn._saved_dim
+    theirs = torch.ones(2, 3, requires_grad=True).sum(-1).grad_fn._saved_dim
+    assert ours == (-1,)
+    assert theirs == (2**64 - 1,)

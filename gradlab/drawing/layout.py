@@ -436,6 +436,7 @@ class _Layouter:
                 w = CHAIN_WEIGHT if self._chainy(a) and self._chainy(b) else 1.0
                 self.nbrs.setdefault(a, []).append((b, w))
                 self.nbrs.setdefault(b, []).append((a, w))
+        self._index_edges()
         self.members = {g: list(ts) for g, ts in self.tensors_of.items() if len(ts) > 1}
         for g in self.groups:
             self.members.setdefault(g, self.tensors_of[g])
@@ -479,46 +480,76 @@ class _Layouter:
                     pos[it] = i
         return pos
 
-    def _crossings(self) -> int:
-        """Crossings between edges of the same band in the same gap (combinatorial)."""
-        pos = self._positions()
-        by_gap: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    def _col_positions(self, c: int, pos: dict[Item, int]) -> None:
+        for seq in (self.tband(c), self.nband(c)):
+            for i, it in enumerate(seq):
+                pos[it] = i
+
+    def _index_edges(self) -> None:
+        """What the crossing counts need and the ordering never changes: each gap's
+        segments per band, how many edges enter or leave each item, links per column."""
+        self.gap_segs: dict[int, list[tuple[Item, Item, bool]]] = {}
+        self.entering: dict[Item, int] = {}
+        self.leaving: dict[Item, int] = {}
         for i, chain in self.chains.items():
             for a, b in zip(chain, chain[1:]):
                 ca, cb = self._item_col(a), self._item_col(b)
                 if ca > cb:
                     a, b, ca = b, a, cb
-                by_gap.setdefault((ca, self.chain_band[i]), []).append((pos[a], pos[b]))
-        n = 0
-        for segs in by_gap.values():
-            for j, (a1, b1) in enumerate(segs):
-                for a2, b2 in segs[j + 1 :]:
-                    if (a1 - a2) * (b1 - b2) < 0:
-                        n += 1
-        return n
-
-    def _link_crossings(self) -> int:
-        """Edges that the lane links (left of their column) will cross: edges entering
-        tensors, and edges leaving nodes, that sit between a link's two ends."""
-        entering: dict[Item, int] = {}
-        leaving: dict[Item, int] = {}
-        for i, chain in self.chains.items():
+                self.gap_segs.setdefault(ca, []).append((a, b, self.chain_band[i] == "n"))
             if self.chain_band[i] == "t":
                 for b in chain[1:]:
-                    entering[b] = entering.get(b, 0) + 1
+                    self.entering[b] = self.entering.get(b, 0) + 1
             else:
                 for a in chain[:-1]:
-                    leaving[a] = leaving.get(a, 0) + 1
-        n = 0
+                    self.leaving[a] = self.leaving.get(a, 0) + 1
+        self.col_links: dict[int, list[tuple[str, str]]] = {}
         for _, t, nd in self.links:
-            c = self.col[t]
-            ts, ns = self.tband(c), self.nband(c)
+            self.col_links.setdefault(self.col[t], []).append((t, nd))
+
+    def _gap_crossings(self, gap: int, pos: dict[Item, int]) -> int:
+        """Crossings between edges of one band in the gap after column ``gap`` (the two
+        bands never share a gap's segments: an item belongs to one band)."""
+        segs = [(pos[a], pos[b], nb) for a, b, nb in self.gap_segs.get(gap, ())]
+        n = 0
+        for j, (a1, b1, n1) in enumerate(segs):
+            for a2, b2, n2 in segs[j + 1 :]:
+                if n1 == n2 and (a1 - a2) * (b1 - b2) < 0:
+                    n += 1
+        return n
+
+    def _crossings(self) -> int:
+        """Crossings between edges of the same band in the same gap (combinatorial)."""
+        pos = self._positions()
+        return sum(self._gap_crossings(g, pos) for g in range(self.ncols - 1))
+
+    def _col_link_crossings(self, c: int) -> int:
+        """Edges that column ``c``'s lane links (left of the column) will cross: edges
+        entering tensors, and edges leaving nodes, that sit between a link's two ends."""
+        links = self.col_links.get(c)
+        if not links:
+            return 0
+        ts, ns = self.tband(c), self.nband(c)
+        n = 0
+        for t, nd in links:
             ti, ni = ts.index(t), ns.index(nd)
             if ti == len(ts) - 1 and ni == 0:
                 continue  # straight down
-            n += sum(entering.get(it, 0) for it in ts[ti + 1 :])
-            n += sum(leaving.get(it, 0) for it in ns[:ni])
+            n += sum(self.entering.get(it, 0) for it in ts[ti + 1 :])
+            n += sum(self.leaving.get(it, 0) for it in ns[:ni])
         return n
+
+    def _link_crossings(self) -> int:
+        return sum(self._col_link_crossings(c) for c in range(self.ncols))
+
+    def _local_score(self, c: int) -> float:
+        """The part of the score that reordering column ``c`` can change."""
+        pos: dict[Item, int] = {}
+        for k in (c - 1, c, c + 1):
+            if 0 <= k < self.ncols:
+                self._col_positions(k, pos)
+        band = sum(self._gap_crossings(g, pos) for g in (c - 1, c) if 0 <= g < self.ncols - 1)
+        return 3.0 * band + self._col_link_crossings(c)
 
     def _bary(self, members: list[Item], side: int, pos: dict[Item, int]) -> float | None:
         ps = [
@@ -572,6 +603,35 @@ class _Layouter:
             if score < best:
                 best, saved = score, self._snapshot()
         self._restore(saved)
+        self.score = best
+        if best > 0:
+            self._flip_free()
+
+    def _flip_free(self) -> None:
+        """Greedy polish: move single free items across their column's linked block
+        (a pass-through over or under the dashed links) while that lowers the score."""
+        for _ in range(2):
+            improved = False
+            for c in range(self.ncols):
+                for above, below in ((self.top[c], self.tlow[c]), (self.ntop[c], self.bottom[c])):
+                    for it in [*above, *below]:
+                        before = self._local_score(c)
+                        if before == 0:
+                            break
+                        src, dst = (above, below) if it in above else (below, above)
+                        i = src.index(it)
+                        src.pop(i)
+                        if dst is below:
+                            dst.insert(0, it)
+                        else:
+                            dst.append(it)
+                        if self._local_score(c) < before:
+                            improved = True
+                        else:
+                            dst.remove(it)
+                            src.insert(i, it)
+            if not improved:
+                break
         self.score = self._score()
 
     def _sort_free(self, above: list[Item], below: list[Item], block: list[Item], side: int,
@@ -890,7 +950,8 @@ class _Layouter:
 
 
 _TRIAL_STATE = ("gcol", "col", "ncols", "chains", "chain_band", "links", "fallback", "top",
-                "x", "low", "tlow", "ntop", "bottom", "members", "nbrs", "crossings", "score")
+                "x", "low", "tlow", "ntop", "bottom", "members", "nbrs", "crossings", "score",
+                "gap_segs", "entering", "leaving", "col_links")
 
 
 def fallback_route(kind: str, a: Rect, b: Rect) -> Route:
