@@ -192,16 +192,22 @@ def crossings(lay: Layout) -> list[tuple]:
 def boxes_hit(lay: Layout) -> list[tuple]:
     """(edge, box) pairs where an edge's route passes through a box it does not touch."""
     hits = []
+    rects = [(bk, r.x + 0.5, r.y + 0.5, r.right - 0.5, r.bottom - 0.5)
+             for bk, r in lay.boxes.items()]
     for key, route in lay.routes.items():
         if not route.routed:
             continue
-        for bk, r in lay.boxes.items():
+        segs = polyline_segments(route)
+        for bk, x0, y0, x1, y1 in rects:
             if bk in key[:2]:
                 continue
-            x0, y0, x1, y1 = r.x + 0.5, r.y + 0.5, r.right - 0.5, r.bottom - 0.5
             sides = [((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)),
                      ((x0, y1), (x0, y0))]
-            for a, b in polyline_segments(route):
+            for a, b in segs:
+                if max(a[0], b[0]) < x0 or min(a[0], b[0]) > x1:
+                    continue
+                if max(a[1], b[1]) < y0 or min(a[1], b[1]) > y1:
+                    continue
                 inside = any(x0 < p[0] < x1 and y0 < p[1] < y1 for p in (a, b))
                 if inside or any(segments_cross(a, b, *s) for s in sides):
                     hits.append((key, bk))
@@ -553,3 +559,20 @@ def test_renderer_handles_kind_changes_and_growing_rows() -> None:
     assert "_version: 1" in texts and "saved by MulBackward0 @v0" in texts
     assert "_version: 1" not in svg_texts(r.svg(frames[0]))
     assert r.png(frames[1], dpi=30) != r.png(frames[0], dpi=30)
+
+
+def test_png_size_follows_dpi_within_a_pixel_budget() -> None:
+    from gradlab.drawing.render import DEFAULT_DPI, MAX_PNG_PIXELS
+
+    small, big = lesson_scene(), synthetic_scene(100, 7)
+    r_small, r_big = Renderer(layout(small)), Renderer(layout(big))
+    assert r_small.png_dpi() == DEFAULT_DPI and r_small.png_dpi(150) == 150
+    w, h = r_big.size
+    assert 36 <= r_big.png_dpi() < DEFAULT_DPI
+    assert (w / 72 * r_big.png_dpi()) * (h / 72 * r_big.png_dpi()) <= MAX_PNG_PIXELS
+    png = r_small.png(small, dpi=36)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    w, h = r_small.size
+    assert (width, height) == (int(w / 72 * 36), int(h / 72 * 36))
+    with pytest.raises(ValueError):
+        r_small.png(small, dpi=0)

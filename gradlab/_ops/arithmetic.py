@@ -282,6 +282,8 @@ class PowBackward2(Node):
 
 
 def _power(x: Any, p: Any) -> Any:
+    if type(p) is int and p >= 0:  # x ** 2 and friends cannot divide by zero or go complex
+        return np.power(x, p)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.power(x, p)
 
@@ -408,31 +410,35 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` for 1-d and 2-d tensors (dot, matrix-vector, matrix-matrix)."""
     if type(b) is not Tensor or type(a) is not Tensor:
         return NotImplemented
-    if a.ndim == 1 and b.ndim == 2:  # PyTorch: unsqueeze, mm, squeeze
+    ad, bd = a._data, b._data
+    if ad.ndim == 1 and bd.ndim == 2:  # PyTorch: unsqueeze, mm, squeeze
         return squeeze0(matmul(unsqueeze(a, 0), b))
-    if (a.ndim, b.ndim) not in _MATMUL:
+    kind = _MATMUL.get((ad.ndim, bd.ndim))
+    if kind is None:
         raise RuntimeError(
-            f"gradlab's matmul takes 1-d and 2-d tensors; got {a.ndim}-d and {b.ndim}-d"
+            f"gradlab's matmul takes 1-d and 2-d tensors; got {ad.ndim}-d and {bd.ndim}-d"
         )
-    if a._data.dtype != b._data.dtype:
+    if ad.dtype != bd.dtype:
         names = _dtype.CPP_NAMES
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{names[a.dtype.name]} != {names[b.dtype.name]}"
         )
-    if a.shape[-1] != b.shape[0]:
+    if ad.shape[-1] != bd.shape[0]:
         raise _matmul_error(a, b)
-    data = a._data @ b._data
-    cls, other_slot = _MATMUL[(a.ndim, b.ndim)]
-    node = make_node(cls, a, b)
+    data = ad @ bd
+    cls, other_slot = kind
+    node = make_binary_node(cls, a, b)
     if node is not None:
-        setattr(node, other_slot, SavedTensor(b) if needs_grad(a) else None)
-        node._self = SavedTensor(a) if needs_grad(b) else None
+        edge_a, edge_b = node.next_functions
+        setattr(node, other_slot, None if edge_a is NO_EDGE else SavedTensor(b))
+        node._self = None if edge_b is NO_EDGE else SavedTensor(a)
         if cls is MmBackward0:  # sizes always, strides of the inputs that need a gradient
-            node._saved_self_sym_sizes, node._saved_mat2_sym_sizes = a.shape, b.shape
-            node._saved_self_sym_strides = _strides(a) if needs_grad(a) else ()
-            node._saved_mat2_sym_strides = _strides(b) if needs_grad(b) else ()
-    return announce("matmul", Tensor(data, node), node, a, b)
+            node._saved_self_sym_sizes, node._saved_mat2_sym_sizes = ad.shape, bd.shape
+            node._saved_self_sym_strides = () if edge_a is NO_EDGE else _strides(a)
+            node._saved_mat2_sym_strides = () if edge_b is NO_EDGE else _strides(b)
+    out = Tensor(data, node)
+    return announce("matmul", out, node, a, b) if events.listeners else out
 
 
 from gradlab._ops.shape import squeeze0, unsqueeze  # noqa: E402  (shape ops use arithmetic)

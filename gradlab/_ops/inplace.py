@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import Node, Tensor, make_node, scalar
+from gradlab._ops._common import Node, Tensor, make_node, needs_grad, scalar
 from gradlab._ops.arithmetic import add_data, div_data, mul_data, sub_data
 from gradlab.autograd import events
 from gradlab.autograd.grad_mode import is_grad_enabled
@@ -56,6 +56,8 @@ def _apply(
     name: str, x: Tensor, other: Any, compute: Callable[[Tensor, Any], tuple[Any, Node | None]]
 ) -> Tensor:
     check_inplace(x)
+    if not (is_grad_enabled() and (x.requires_grad or needs_grad(other))) and _fits(x, other):
+        return _apply_in_storage(name, x, other)
     data, node = compute(x, other)
     if data is NotImplemented:
         return data
@@ -73,6 +75,38 @@ def _apply(
         _keep_old_values(node, x)
     x._storage()[...] = data
     return finish_inplace(name, x, other, node)
+
+
+_UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply}
+
+
+def _fits(x: Tensor, other: Any) -> bool:
+    """Whether ``other`` combines with the float tensor ``x`` with no conversion: a Python
+    number, or a tensor of the same dtype that broadcasts to ``x``'s shape."""
+    data = x._data
+    if data.dtype.kind != "f":
+        return False
+    if type(other) is float or type(other) is int:
+        return True
+    if type(other) is not Tensor or other._data.dtype != data.dtype:
+        return False
+    shape = other._data.shape
+    return shape == data.shape or len(shape) <= data.ndim and all(
+        n in (1, m) for n, m in zip(shape[::-1], data.shape[::-1])
+    )
+
+
+def _apply_in_storage(name: str, x: Tensor, other: Any) -> Tensor:
+    """Nothing to record (an SGD step under ``no_grad``, say): compute straight into the
+    storage, with no temporary array."""
+    storage = x._storage()
+    operand = other._data if type(other) is Tensor else other
+    if name == "div_":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.true_divide(storage, operand, out=storage)
+    else:
+        _UFUNCS[name](storage, operand, out=storage)
+    return finish_inplace(name, x, other, None)
 
 
 def _keep_old_values(node: Node, x: Tensor) -> None:

@@ -126,17 +126,22 @@ class GraphTask:
             if not self.retain_graph and node._saved and node not in skip:
                 node.release_variables()
 
-            for position, (target, index) in enumerate(node.next_functions):
-                if target is None or target not in deps:
+            edges = node.next_functions
+            for position, grad in enumerate(grads_out or (None,) * len(edges)):
+                target, index = edges[position]
+                remaining = deps.get(target)
+                if remaining is None:  # no node, or pruned from this pass
                     continue
-                grad = None if grads_out is None else grads_out[position]
                 if grad is not None:
-                    total = _deliver(buffers, target, index, grad)
+                    if target.multi_output:
+                        total = _deliver(buffers, target, index, grad)
+                    else:
+                        old = buffers.get(target)
+                        total = buffers[target] = grad if old is None else old + grad
                     if trace:
                         yield ev.GradientSent(node, position, target, index, grad, total)
-                remaining = deps[target] - 1
-                if remaining:
-                    deps[target] = remaining
+                if remaining > 1:
+                    deps[target] = remaining - 1
                     continue
                 del deps[target]
                 # keep the newest ready node out of the heap: it runs next
@@ -150,6 +155,8 @@ class GraphTask:
                     pending = target
                 else:
                     heappush(ready, (-target._seq, target))
+            # hold no gradient past its hand-over, so AccumulateGrad may keep it uncopied
+            grads_in = grads_out = grad = total = old = None
         if trace:
             yield ev.BackwardFinished(executed)
 

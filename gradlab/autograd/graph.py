@@ -152,15 +152,42 @@ class AccumulateGrad(Node):
         var = self.variable
         data = var._data
         if var._grad is None:
-            # a copy: the engine may hand the same array to several places
-            new = np.array(grad, dtype=data.dtype)
-            if new.shape != data.shape:
-                new = np.array(np.broadcast_to(new, data.shape))
+            if _unshared(grad) and grad.dtype == data.dtype and grad.shape == data.shape:
+                new = grad  # nobody else holds this gradient: keep it, as PyTorch does
+            else:  # copy: the same array may have been handed to several places
+                new = np.array(grad, dtype=data.dtype)
+                if new.shape != data.shape:
+                    new = np.array(np.broadcast_to(new, data.shape))
             var._grad = Tensor(new)
         else:
             var._grad._storage()[...] += grad
             var._grad._bump_version()
         return ()
+
+
+def _holders_of_a_fresh_argument() -> int:
+    """What ``sys.getrefcount`` says of an array held by one caller's local variable and
+    passed on as an argument: how the engine hands a gradient to ``apply``."""
+
+    def apply(grad: np.ndarray) -> int:
+        return sys.getrefcount(grad)
+
+    grads_in = np.empty(1)
+    return apply(grads_in)
+
+
+_FRESH = _holders_of_a_fresh_argument()
+
+
+def _unshared(grad: object) -> bool:
+    """True for a writable array that only the engine's hand-over refers to (so keeping
+    it as ``.grad`` aliases nothing)."""
+    return (
+        type(grad) is np.ndarray
+        and grad.base is None
+        and grad.flags.writeable
+        and sys.getrefcount(grad) - 1 == _FRESH
+    )
 
 
 def gradient_edge(tensor: Any) -> tuple[Node | None, int]:

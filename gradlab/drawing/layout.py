@@ -2,31 +2,35 @@
 
 The picture has two bands. Forward tensors flow along the layer axis (left to right for
 ``"LR"``, top to bottom for ``"TB"``); the backward graph sits in a second band (below
-for ``"LR"``, to the right for ``"TB"``), each node in the column of the tensor it
-belongs to (its ``anchor``). How it is done:
+for ``"LR"``, to the right for ``"TB"``), every node in the column of the tensor it
+belongs to (its ``anchor``, or the tensor linked to it by a ``grad_fn``/``variable``
+edge), so its dashed link runs straight across the band gap. How:
 
-* columns: a longest-path layering of the forward edges (and the reversed ``next``
-  edges), tensors and their anchored nodes sharing a column; leaves are pulled next to
-  their first use; a column holds at most one tensor that both has inputs and owns nodes
-  (otherwise its dashed ``grad_fn`` link would have to cross that tensor's edges);
-* order within a column: fixed groups (pass-through edges and unlinked tensors on top,
-  then the computed tensor, then leaves; in the node band the leaves' AccumulateGrad
-  nodes mirrored, then the computed tensor's node, then free nodes), each group sorted
-  by barycenter sweeps, keeping the order with the fewest crossings, ties by scene order;
-* coordinates: each band is balanced by a weighted least-squares pass (chains of
-  computed tensors and long edges pulled straight), without overlaps;
-* edges: S-curves between columns, long edges through reserved slots, tensor-to-node
-  links straight down or along nested lanes beside the column.
+* columns: longest-path layers of the forward edges (and of the reversed ``next``
+  edges), taken in depth-first evaluation order; a tensor and its nodes share a column;
+  leaves sit right before their first use. A computed tensor that owns a node gets a
+  column of its own when that keeps links from crossing edges; a few capacities are
+  tried and the arrangement with the fewest weighted crossings wins (edge over edge
+  counts 3, dashed link over edge 1), within ``max_columns`` where possible;
+* order within a column: the linked tensors' nodes mirror their tensors so links nest;
+  pass-through slots of long edges, free tensors and free nodes go over or under that
+  block; barycenter sweeps, then a greedy polish; ties by scene order: no randomness;
+* coordinates: each band balanced by weighted least squares (chains of computed tensors
+  and long edges pulled straight), never overlapping;
+* routes: S-curves between columns, straight through columns; links straight down the
+  column or along nested lanes beside it.
 
-Everything is in points (1/72 inch), origin top-left, y pointing down. Compute the
-layout once for all frames of a stepper and draw every frame with it::
+Everything is in points (1/72 inch), origin top-left, y down. Compute the layout once
+for all the frames of a stepper (boxes sized to fit every version) and draw each frame
+with it, so nothing moves between steps::
 
     from gradlab.drawing import Box, Edge, Scene, layout
 
     s = Scene((Box("a", "leaf", "a", ("data: 2.",)), Box("b", "branch", "b")),
               (Edge("a", "b", "forward", "*"),))
-    lay = layout(s)                      # or layout([frame1, frame2, ...])
+    lay = layout(s)                      # or layout([frame1, frame2, ...], "TB")
     lay.rect("a")                        # Rect(x=..., y=..., w=..., h=...)
+    lay.route(s.edges[0]).segments       # lines and cubic curves, source to target
 """
 
 from __future__ import annotations
@@ -812,6 +816,7 @@ class _Layouter:
                 far = (self._center_v(nxt), self.order.get(nxt, -1), i)  # type: ignore[arg-type]
                 sides.setdefault((end, side), []).append(far)  # type: ignore[arg-type]
         ports: dict[tuple[int, str], float] = {}
+        self.port_rank: dict[tuple[int, str], tuple[int, int]] = {}
         for (key, _side), lst in sides.items():
             lst.sort()
             n = len(lst)
@@ -821,6 +826,7 @@ class _Layouter:
             mid = self.v[key] + h / 2
             for j, (_, _, i) in enumerate(lst):
                 ports[(i, key)] = round(mid + (j - (n - 1) / 2) * sp, 2)
+                self.port_rank[(i, key)] = (j, n)
         return ports
 
     @staticmethod
@@ -863,8 +869,12 @@ class _Layouter:
             segs.append((q, p))
         kind = self.union.edges[i].kind
         # many forward edges may leave a tensor but few enter one; next edges the other
-        # way round (the AccumulateGrad of a much-used leaf): label where edges are few
-        label = _bezier(curves[0] if kind == "next" else curves[-1], 0.5)
+        # way round (the AccumulateGrad of a much-used leaf): label where edges are few,
+        # staggered along the curve when that box has several
+        end = chain[0] if kind == "next" else chain[-1]
+        j, n = self.port_rank[(i, end)]  # type: ignore[index]
+        t = 0.5 if n == 1 else 0.3 + 0.4 * j / (n - 1)
+        label = _bezier(curves[0] if kind == "next" else curves[-1], t)
         return Route(kind, tuple(s for s in segs if s[0] != s[-1]), label)
 
     def _link_route(self, i: int, t: str, n: str) -> Route:
@@ -958,10 +968,10 @@ def fallback_route(kind: str, a: Rect, b: Rect) -> Route:
     """A best-effort gently curved route between two boxes (for edges the layering could
     not place, e.g. an edge closing a cycle or joining two boxes of one column)."""
     (ax, ay), (bx, by) = a.center, b.center
-    if a is b or (ax, ay) == (bx, by):  # a self-loop: a small loop on the right side
-        r = a.right
-        pts = ((r, ay - 6), (r + 28, ay - 22), (r + 28, ay + 22), (r, ay + 6))
-        return Route(kind, (pts,), (r + 22, ay), routed=False)
+    if a is b or (ax, ay) == (bx, by):  # a self-loop (an in-place op): round a corner
+        r, b = a.right, a.bottom  # the out-side corner in both directions, away from ports
+        pts = ((r, b - 12), (r + 30, b - 12), (r - 12, b + 30), (r - 12, b))
+        return Route(kind, (pts,), _bezier(pts, 0.5), routed=False)
     p, q = _clip(a, (bx, by)), _clip(b, (ax, ay))
     dx, dy = q[0] - p[0], q[1] - p[1]
     nx, ny = -dy * 0.18, dx * 0.18

@@ -33,7 +33,7 @@ import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -136,7 +136,7 @@ _RC.update(
     }
 )
 _SVG_META = {"Date": None, "Creator": None}
-_TILE_CACHE = 800  # bitmaps kept per renderer
+_TILE_BYTES = 32 * 2**20  # bitmaps kept per renderer (boxes' looks, labels, legend)
 _FRAME_CACHE = 16  # whole frames kept per renderer (a stepper going back and forth)
 
 
@@ -202,7 +202,6 @@ class _EdgeArt:
     label: _Group | None
     note: Text
     state: tuple[Any, ...] = ()
-    temp: list[Artist] = field(default_factory=list)
 
 
 class Renderer:
@@ -220,6 +219,7 @@ class Renderer:
         self._tiles: OrderedDict[Hashable, tuple[np.ndarray, int, int]] = OrderedDict()
         self._frames: OrderedDict[Hashable, bytes] = OrderedDict()
         self._scratch: RendererAgg | None = None
+        self._tile_bytes = 0
         self._fonts = {
             "row": _font(tx.ROW_SIZE),
             "bold": _font(tx.ROW_SIZE, "bold"),
@@ -552,8 +552,9 @@ class Renderer:
         tile = np.ascontiguousarray(buf[buf.shape[0] - th :, :tw][::-1])
         out = (tile, ix0, iy0)
         self._tiles[key] = out
-        while len(self._tiles) > _TILE_CACHE:
-            self._tiles.popitem(last=False)
+        self._tile_bytes += tile.nbytes
+        while self._tile_bytes > _TILE_BYTES and len(self._tiles) > 1:
+            self._tile_bytes -= self._tiles.popitem(last=False)[1][0].nbytes
         return out
 
     def _scratch_for(self, w: int, h: int, dpi: float) -> RendererAgg:
@@ -702,7 +703,7 @@ def _path(route: Route, head: float) -> Path:
 
 _CACHE: OrderedDict[tuple[int, bool], tuple[weakref.ref[Layout], Renderer]] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 8
+_CACHE_SIZE = 4
 
 
 def get_renderer(layout: Layout, legend: bool = True) -> Renderer:
