@@ -76,8 +76,13 @@ def build_scene(
     states: dict[str, TensorState],
     nodes: Iterable[str],
     forward: Iterable[tuple[str, str, str]],
+    memo: dict[Any, Box] | None = None,
 ) -> Scene:
-    """The diagram of the tensors in ``states`` and the given ``nodes`` of a recording."""
+    """The diagram of the tensors in ``states`` and the given ``nodes`` of a recording.
+
+    ``memo`` keeps boxes between calls, for the many frames of one recording: a box is
+    built once per state it shows."""
+    memo = {} if memo is None else memo
     nodes = [k for k in nodes if k in rec.nodes]
     anchors: dict[str, str] = {}
     for key, st in states.items():
@@ -93,23 +98,16 @@ def build_scene(
                 saved_by.setdefault(tkey, []).append(f"saved by {info.name} @v{version}")
     boxes = []
     for key, st in states.items():
-        rows = [
-            f"data: {values(st.data)}",
-            f"grad: {values(st.grad)}",
-            f"grad_fn: {_node_label(rec, st.grad_fn)}",
-            f"is_leaf: {st.is_leaf}",
-            f"requires_grad: {st.requires_grad}",
-        ]
-        if st.version or key in saved_by:
-            rows.append(f"_version: {st.version}")
         tag = "; ".join(saved_by.get(key, []))
-        boxes.append(Box(key, tensor_kind(st), rec.names.get(key, key), tuple(rows), tag=tag))
+        box = memo.get((key, id(st), tag))
+        if box is None:
+            box = memo[(key, id(st), tag)] = _tensor_box(rec, key, st, tag)
+        boxes.append(box)
     for n in nodes:
-        info = rec.nodes[n]
-        rows = tuple(
-            f"saved {slot}: {_saved_label(rec, tkey, value)}" for slot, tkey, value, _ in info.saved
-        )
-        boxes.append(Box(n, "node", info.name, rows, anchor=anchors.get(n)))
+        box = memo.get((n, anchors.get(n)))
+        if box is None:
+            box = memo[(n, anchors.get(n))] = _node_box(rec, n, anchors.get(n))
+        boxes.append(box)
     shown = {b.key for b in boxes}
     edges = [
         Edge(s, d, "forward", label)
@@ -123,6 +121,27 @@ def build_scene(
         if info.variable in shown:
             edges.append(Edge(n, info.variable, "variable"))
     return Scene(tuple(boxes), tuple(edges))
+
+
+def _tensor_box(rec: Recording, key: str, st: TensorState, tag: str) -> Box:
+    rows = [
+        f"data: {values(st.data)}",
+        f"grad: {values(st.grad)}",
+        f"grad_fn: {_node_label(rec, st.grad_fn)}",
+        f"is_leaf: {st.is_leaf}",
+        f"requires_grad: {st.requires_grad}",
+    ]
+    if st.version or tag:
+        rows.append(f"_version: {st.version}")
+    return Box(key, tensor_kind(st), rec.names.get(key, key), tuple(rows), tag=tag)
+
+
+def _node_box(rec: Recording, key: str, anchor: str | None) -> Box:
+    info = rec.nodes[key]
+    rows = tuple(
+        f"saved {slot}: {_saved_label(rec, tkey, value)}" for slot, tkey, value, _ in info.saved
+    )
+    return Box(key, "node", info.name, rows, anchor=anchor)
 
 
 def _node_label(rec: Recording, key: str | None) -> str:

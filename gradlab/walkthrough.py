@@ -53,6 +53,7 @@ class Walkthrough:
         self.frames = _frames(recording, self._forward)
         if not self.frames:
             raise ValueError("the recording has no steps: record some tensor code first")
+        self._boxes: dict = {}  # boxes shared by frames that show the same state
         self._scenes = [self._scene(i) for i in range(len(self.frames))]
         self._direction = direction
         self._renderer: Renderer | None = None  # built with the first picture
@@ -99,7 +100,9 @@ class Walkthrough:
 
     def _scene(self, i: int) -> Scene:
         frame = self.frames[i]
-        return build_scene(self.recording, frame.states, frame.nodes, self._forward)
+        return build_scene(
+            self.recording, frame.states, frame.nodes, self._forward, self._boxes
+        )
 
     def frame_svg(self, i: int) -> str:
         """Frame ``i`` as SVG (rendered once, then cached)."""
