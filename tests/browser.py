@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -265,3 +266,51 @@ def assert_widgets_rendered(page: Page) -> None:
     text = page.locator(".jp-Notebook").inner_text()
     for failure in RENDER_FAILURES:
         assert failure not in text, f"widget did not render: found {failure!r}"
+
+
+# --- the gradlab stepper widget ------------------------------------------------------
+
+COUNTER = re.compile(r"step (\d+) / (\d+) · (\w+)")
+
+# Everything a test needs from the stepper's DOM, read in one round trip.
+_READ_STEPPER_JS = """() => {
+  const q = part => document.querySelector('.gradlab-stepper-' + part);
+  const content = part => q(part)?.querySelector('.widget-html-content');
+  return {
+    counter: content('counter')?.innerText ?? '',
+    source: content('source')?.innerText ?? '',
+    narration: content('narration')?.innerText ?? '',
+    frame: content('frame')?.innerHTML ?? '',
+    prevDisabled: q('prev')?.disabled ?? null,
+    nextDisabled: q('next')?.disabled ?? null,
+  };
+}"""
+
+
+def read_stepper(page: Page) -> dict[str, Any]:
+    """The first gradlab stepper on the page: counter (parsed), source, narration, frame,
+    and whether Prev/Next are disabled."""
+    state = page.evaluate(_READ_STEPPER_JS)
+    match = COUNTER.search(state["counter"])
+    assert match, f"no step counter in {state['counter']!r}"
+    state["step"], state["total"], state["phase"] = (
+        int(match[1]),
+        int(match[2]),
+        match[3],
+    )
+    return state
+
+
+def wait_for_step(page: Page, step: int) -> None:
+    """Wait until the stepper shows ``step`` (1-based), buttons included."""
+    page.wait_for_function(
+        """step => {
+          const q = part => document.querySelector('.gradlab-stepper-' + part);
+          const c = q('counter')?.querySelector('.widget-html-content')?.innerText ?? '';
+          const m = c.match(/^step (\\d+) \\/ (\\d+)/);
+          return !!m && +m[1] === step && q('prev').disabled === (step === 1)
+            && q('next').disabled === (step === +m[2]);
+        }""",
+        arg=step,
+        timeout=10_000,
+    )

@@ -6,7 +6,6 @@ The Lab test also saves ``docs/stepper.png``: the stepper mid-backward, for the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,9 @@ from tests.browser import (
     JupyterLab,
     assert_widgets_rendered,
     open_notebook,
+    read_stepper,
     run_all,
+    wait_for_step,
     wait_for_widget,
     write_notebook,
 )
@@ -46,49 +47,6 @@ with gradlab.record() as rec:
     k.backward()"""
 
 CELLS = [LESSON5, "gradlab.widgets.Stepper(gradlab.Walkthrough(rec))"]
-
-COUNTER = re.compile(r"step (\d+) / (\d+) · (\w+)")
-
-# Everything a test needs from the stepper's DOM, read in one round trip.
-_READ_STEPPER_JS = """() => {
-  const q = part => document.querySelector('.gradlab-stepper-' + part);
-  const content = part => q(part)?.querySelector('.widget-html-content');
-  return {
-    counter: content('counter')?.innerText ?? '',
-    source: content('source')?.innerText ?? '',
-    narration: content('narration')?.innerText ?? '',
-    frame: content('frame')?.innerHTML ?? '',
-    prevDisabled: q('prev')?.disabled ?? null,
-    nextDisabled: q('next')?.disabled ?? null,
-  };
-}"""
-
-
-def _read(page: Any) -> dict[str, Any]:
-    state = page.evaluate(_READ_STEPPER_JS)
-    match = COUNTER.search(state["counter"])
-    assert match, f"no step counter in {state['counter']!r}"
-    state["step"], state["total"], state["phase"] = (
-        int(match[1]),
-        int(match[2]),
-        match[3],
-    )
-    return state
-
-
-def _wait_for_step(page: Any, step: int) -> None:
-    """Wait until the stepper shows ``step`` (1-based), buttons included."""
-    page.wait_for_function(
-        """step => {
-          const q = part => document.querySelector('.gradlab-stepper-' + part);
-          const c = q('counter')?.querySelector('.widget-html-content')?.innerText ?? '';
-          const m = c.match(/^step (\\d+) \\/ (\\d+)/);
-          return !!m && +m[1] === step && q('prev').disabled === (step === 1)
-            && q('next').disabled === (step === +m[2]);
-        }""",
-        arg=step,
-        timeout=10_000,
-    )
 
 
 def _shows_backward_node(state: dict[str, Any]) -> bool:
@@ -123,7 +81,7 @@ def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, hidpi_lab
     for fallback in ("Stepper(", "VBox(", "Traceback", "Error"):
         assert fallback not in outputs
 
-    states = [_read(page)]
+    states = [read_stepper(page)]
     first = states[0]
     assert (first["step"], first["phase"]) == (1, "forward")
     assert first["prevDisabled"] and not first["nextDisabled"]
@@ -135,8 +93,8 @@ def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, hidpi_lab
     shot_at: int | None = None
     while states[-1]["step"] < total:
         next_button.click()
-        _wait_for_step(page, states[-1]["step"] + 1)
-        states.append(_read(page))
+        wait_for_step(page, states[-1]["step"] + 1)
+        states.append(read_stepper(page))
         if shot_at is None and _shows_backward_node(states[-1]):
             shot_at = states[-1]["step"]
             stepper = page.locator(".gradlab-stepper")
@@ -158,14 +116,14 @@ def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, hidpi_lab
 
     # back to the start: Reset disables Prev again
     page.locator(".gradlab-stepper-reset").click()
-    _wait_for_step(page, 1)
-    assert _read(page)["prevDisabled"]
+    wait_for_step(page, 1)
+    assert read_stepper(page)["prevDisabled"]
 
     # Play moves the slider in the browser (jslink), and the kernel follows the slider
     page.locator(".gradlab-stepper-play button").first.click()
-    _wait_for_step(page, 3)
+    wait_for_step(page, 3)
     page.locator(".gradlab-stepper-play button").nth(1).click()  # pause
-    assert _read(page)["narration"] == states[2]["narration"]
+    assert read_stepper(page)["narration"] == states[2]["narration"]
     assert_widgets_rendered(page)
 
 
