@@ -670,3 +670,30 @@ def test_partial_effects_leaf_reached_first_keeps_its_grad():
     assert log == ["RuntimeError"]
     assert a_grad.tolist() == [5.0, 5.0]
     assert b_grad is None
+
+
+def test_set_materialize_grads_false_passes_none_for_unused_outputs(torch) -> None:
+    """With ``ctx.set_materialize_grads(False)``, backward sees None, not zeros, for an
+    output that received no gradient (as in PyTorch)."""
+
+    def make(lib, base):
+        seen = []
+
+        class Split(base):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.set_materialize_grads(False)
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                seen.append((g1 is None, g2 is None))
+                return g1 * 2
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        first, _ = Split.apply(x)
+        first.sum().backward()
+        return seen, x.grad.tolist()
+
+    assert make(gradlab, gradlab.Function) == make(torch, torch.autograd.Function)
+    assert make(gradlab, gradlab.Function)[0] == [(False, True)]

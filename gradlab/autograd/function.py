@@ -85,8 +85,10 @@ class BackwardCFunction(Node, FunctionCtx):
 
         name = type(self).__name__
         grads = grads if self.multi_output else [grads]
+        # a missing gradient arrives as zeros, unless ctx.set_materialize_grads(False)
+        zeros = self.__dict__.get("_materialize_grads", True)
         materialized = [
-            Tensor(np.zeros(s, self._dtype) if g is None else g)
+            Tensor(g) if g is not None else Tensor(np.zeros(s, self._dtype)) if zeros else None
             for g, s in zip(grads, self._shapes)
         ]
         with no_grad():
