@@ -17,25 +17,6 @@ from collections.abc import Callable
 import gradlab
 
 
-def lesson5() -> gradlab.Recording:
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0)
-        b = gradlab.tensor(2.0)
-        d = gradlab.tensor(2.0)
-        f = gradlab.tensor(2.0)
-        h = gradlab.tensor(2.0, requires_grad=True)
-        c = a * b
-        c.requires_grad_()
-        e = c * d
-        g = e * f
-        i = g / h
-        j = i + h
-        k = j * i
-        i.retain_grad()
-        k.backward()
-    return rec
-
-
 def hundred_boxes() -> gradlab.Recording:
     """Two leaves and 24 rounds of (multiply, tanh): about 100 tensor and node boxes."""
     with gradlab.record() as rec:
@@ -64,12 +45,15 @@ def measure(make: Callable[[], gradlab.Recording]) -> tuple[float, float, int, i
 
 
 def main() -> None:
-    measure(lesson5)  # warm up imports and fonts
+    measure(gradlab.examples.div_add_graph)  # warm up imports and fonts
     print(
         f"{'graph':<14}{'boxes':>6}{'steps':>7}{'first picture':>15}{'step (median)':>15}"
         f"{'targets':>22}"
     )
-    for label, make, step_target in (("lesson 5", lesson5, 50), ("100 boxes", hundred_boxes, 150)):
+    for label, make, step_target in (
+        ("lesson 5", gradlab.examples.div_add_graph, 50),
+        ("100 boxes", hundred_boxes, 150),
+    ):
         first, step, n, boxes = measure(make)
         met = "met" if first <= 0.5 and step * 1000 <= step_target else "NOT met"
         print(

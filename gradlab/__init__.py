@@ -104,6 +104,7 @@ _LAZY = {
     "Picture": "gradlab.picture",
     "Walkthrough": "gradlab.walkthrough",
     "widgets": "gradlab.widgets",
+    "examples": "gradlab.examples",
 }
 
 
@@ -115,7 +116,7 @@ def __getattr__(attr: str) -> Any:
     import importlib
 
     module = importlib.import_module(module_name)
-    return module if attr == "widgets" else getattr(module, attr)
+    return module if attr in ("widgets", "examples") else getattr(module, attr)
 
 
 __all__ = [

@@ -35,6 +35,8 @@ from gradlab.autograd.graph import AccumulateGrad, Node
 from gradlab.autograd.saved import FREED, SavedTensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+#: gradlab's own example programs are user code as far as source lines go
+_EXAMPLES = os.path.join(_PACKAGE_DIR, "examples.py")
 _explicit_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
 
 
@@ -306,6 +308,8 @@ def _user_line(tb: TracebackType | None = None) -> tuple[str, int | None]:
 
 def _inside_gradlab(frame: FrameType) -> bool:
     filename = frame.f_code.co_filename
+    if filename == _EXAMPLES:
+        return False
     return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
 
 

@@ -11,67 +11,11 @@ import pytest
 
 import gradlab
 from gradlab.autograd.engine import GraphTask
-
-
-def lesson1() -> gradlab.Recording:
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0, requires_grad=True)
-        b = gradlab.tensor(3.0)
-        c = a * b
-        c.backward()
-    return rec
-
-
-def lesson2() -> gradlab.Recording:
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0, requires_grad=True)
-        b = gradlab.tensor(3.0, requires_grad=True)
-        d = gradlab.tensor(4.0, requires_grad=True)
-        c = a * b
-        e = c * d
-        e.backward()
-    return rec
-
-
-def lesson3() -> gradlab.Recording:
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0, requires_grad=True)
-        b = gradlab.tensor(3.0)
-        d = gradlab.tensor(4.0, requires_grad=True)
-        c = a * b
-        e = c * d
-        c += 1
-        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-            e.backward()
-    return rec
-
-
-def lesson4() -> gradlab.Recording:
-    with gradlab.record() as rec:
-        a = gradlab.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        b, c, d = a.unbind()
-        e = b * c * d
-        e.backward()
-    return rec
-
-
-def lesson5() -> gradlab.Recording:
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0)
-        b = gradlab.tensor(2.0)
-        d = gradlab.tensor(2.0)
-        f = gradlab.tensor(2.0)
-        h = gradlab.tensor(2.0, requires_grad=True)
-        c = a * b
-        c.requires_grad_()
-        e = c * d
-        g = e * f
-        i = g / h
-        j = i + h
-        k = j * i
-        i.retain_grad()
-        k.backward()
-    return rec
+from gradlab.examples import chained_multiply as lesson2
+from gradlab.examples import div_add_graph as lesson5
+from gradlab.examples import multiply as lesson1
+from gradlab.examples import unbind as lesson4
+from gradlab.examples import version_counter as lesson3
 
 
 def narrations(rec: gradlab.Recording) -> list[str]:

@@ -40,6 +40,24 @@ def _wants(node: Node, i: int) -> bool:
     return node.next_functions[i] is not NO_EDGE
 
 
+def _unsaved(data: Any, cls: type[BinaryNode], a: Tensor, b: Any) -> tuple[Any, Node | None]:
+    """The node of an op whose backward needs no saved values (add, sub)."""
+    if data is NotImplemented:
+        return data, None
+    node = make_binary_node(cls, a, b)
+    if node is not None:
+        node.remember_inputs(data, a, b)
+    return data, node
+
+
+def _result(name: str, data: Any, node: Node | None, a: Tensor, b: Any) -> Tensor:
+    """The output tensor of a binary op, announced to listeners."""
+    if data is NotImplemented:
+        return data
+    out = Tensor(data, node)
+    return announce(name, out, node, a, b) if events.listeners else out
+
+
 def _like(grad: Any, x: Any) -> Any:
     """A saved operand in the gradient's dtype: PyTorch evaluates a backward formula in the
     output's dtype (a float64 0-d tensor does not make a float32 gradient float64)."""
@@ -62,22 +80,12 @@ class AddBackward0(BinaryNode):
 
 
 def add_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
-    data = compute(operator.add, a, b)
-    if data is NotImplemented:
-        return data, None
-    node = make_binary_node(AddBackward0, a, b)
-    if node is not None:
-        node.remember_inputs(data, a, b)
-    return data, node
+    return _unsaved(compute(operator.add, a, b), AddBackward0, a, b)
 
 
 def add(a: Tensor, b: Any) -> Tensor:
     """``a + b`` (also ``b + a`` for a Python number ``b``)."""
-    data, node = add_data(a, b)
-    if data is NotImplemented:
-        return data
-    out = Tensor(data, node)
-    return announce("add", out, node, a, b) if events.listeners else out
+    return _result("add", *add_data(a, b), a, b)
 
 
 class SubBackward0(BinaryNode):
@@ -91,22 +99,12 @@ class SubBackward0(BinaryNode):
 
 
 def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
-    data = compute(operator.sub, a, b)
-    if data is NotImplemented:
-        return data, None
-    node = make_binary_node(SubBackward0, a, b)
-    if node is not None:
-        node.remember_inputs(data, a, b)
-    return data, node
+    return _unsaved(compute(operator.sub, a, b), SubBackward0, a, b)
 
 
 def sub(a: Tensor, b: Any) -> Tensor:
     """``a - b``."""
-    data, node = sub_data(a, b)
-    if data is NotImplemented:
-        return data
-    out = Tensor(data, node)
-    return announce("sub", out, node, a, b) if events.listeners else out
+    return _result("sub", *sub_data(a, b), a, b)
 
 
 class RsubBackward1(Node):
@@ -162,11 +160,7 @@ def mul_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
 
 def mul(a: Tensor, b: Any) -> Tensor:
     """``a * b`` (also ``b * a`` for a Python number ``b``)."""
-    data, node = mul_data(a, b)
-    if data is NotImplemented:
-        return data
-    out = Tensor(data, node)
-    return announce("mul", out, node, a, b) if events.listeners else out
+    return _result("mul", *mul_data(a, b), a, b)
 
 
 class DivBackward0(BinaryNode):
@@ -209,11 +203,7 @@ def div_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
 
 def div(a: Tensor, b: Any) -> Tensor:
     """``a / b`` (true division: integers give floats)."""
-    data, node = div_data(a, b)
-    if data is NotImplemented:
-        return data
-    out = Tensor(data, node)
-    return announce("div", out, node, a, b) if events.listeners else out
+    return _result("div", *div_data(a, b), a, b)
 
 
 def reciprocal(a: Tensor) -> Tensor:

@@ -91,8 +91,10 @@ def _fits(x: Tensor, other: Any) -> bool:
     if type(other) is not Tensor or other._data.dtype != data.dtype:
         return False
     shape = other._data.shape
-    return shape == data.shape or len(shape) <= data.ndim and all(
-        n in (1, m) for n, m in zip(shape[::-1], data.shape[::-1])
+    return (
+        shape == data.shape
+        or len(shape) <= data.ndim
+        and all(n in (1, m) for n, m in zip(shape[::-1], data.shape[::-1]))
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlab import _dtype
 from gradlab._ops._common import Node, Tensor, announce, make_node
 from gradlab._ops.shape import _dim
 
@@ -114,16 +115,6 @@ def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = Fals
     if x._data.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating "
-            f"point or complex dtype. Got: {_KIND_NAMES.get(x._data.dtype.name, 'Long')}"
+            f"point or complex dtype. Got: {_dtype.SCALAR_NAMES.get(x._data.dtype.name, 'Long')}"
         )
     return _reduce("mean", x, dim, keepdim, MeanBackward0, MeanBackward1, np.mean)
-
-
-_KIND_NAMES = {
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
