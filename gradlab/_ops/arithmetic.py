@@ -139,10 +139,19 @@ class MulBackward0(BinaryNode):
     _saved_other = saved_attribute("_other")
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
-        return self.fit(
-            None if self._other is None else grad * _like(grad, unpack(self._other)),
-            None if self._self is None else grad * _like(grad, unpack(self._self)),
-        )
+        other, this = self._other, self._self
+        grad_self = grad_other = None
+        if other is not None:  # a saved Python number needs no unpacking (the hot path)
+            kind = type(other)
+            grad_self = grad * (other if kind is float or kind is int else _saved_as(grad, other))
+        if this is not None:
+            grad_other = grad * _saved_as(grad, this)
+        return (grad_self, grad_other) if self._fit is None else self.fit(grad_self, grad_other)
+
+
+def _saved_as(grad: Any, saved: Any) -> Any:
+    """A saved value, unpacked and in the gradient's dtype."""
+    return _like(grad, unpack(saved))
 
 
 def mul_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:

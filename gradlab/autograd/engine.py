@@ -67,10 +67,12 @@ class GraphTask:
 
     def steps(self) -> Iterator[Any]:
         trace = self.trace
-        deps = _count_dependencies(n for n, _ in self.roots)
+        capturing = self.capture is not None
         starts = dict.fromkeys(n for n, _ in self.roots)
         self._skip: set[Node] = set()
-        if self.capture is not None:
+        if not capturing:
+            deps = _count_dependencies(starts)
+        else:
             deps, useful = _prune(self.roots, {n for n, _ in self.capture})
             starts = {n: None for n in starts if n in useful}
             if not self.accumulate:
@@ -105,25 +107,17 @@ class GraphTask:
             executed += 1
             grads_in = buffers.pop(node, None)
             try:
-                if (
-                    trace
-                    or node._hooks is not None
-                    or type(node) is AccumulateGrad
-                    and (self.capture is not None or node.variable._hooks)
-                    or node in skip
+                if not (trace or capturing or node._hooks is not None) and (
+                    type(node) is not AccumulateGrad or not node.variable._hooks
                 ):
-                    grads_out = yield from self._execute_with_extras(node, grads_in, targets)
-                elif grads_in is None:
-                    grads_out = None
+                    grads_out = None if grads_in is None else node.apply(grads_in)
                 else:
-                    if node in targets:
-                        self._capture(node, grads_in, targets[node])
-                    grads_out = None if node in skip else node.apply(grads_in)
+                    grads_out = yield from self._execute_with_extras(node, grads_in, targets)
             except Exception as error:
                 if trace:
                     yield ev.BackwardFailed(node, error)
                 raise
-            if not self.retain_graph and node._saved and node not in skip:
+            if not self.retain_graph and node._saved and not (capturing and node in skip):
                 node.release_variables()
 
             edges = node.next_functions
