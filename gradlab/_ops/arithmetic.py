@@ -50,14 +50,6 @@ def _unsaved(data: Any, cls: type[BinaryNode], a: Tensor, b: Any) -> tuple[Any, 
     return data, node
 
 
-def _result(name: str, data: Any, node: Node | None, a: Tensor, b: Any) -> Tensor:
-    """The output tensor of a binary op, announced to listeners."""
-    if data is NotImplemented:
-        return data
-    out = Tensor(data, node)
-    return announce(name, out, node, a, b) if events.listeners else out
-
-
 def _like(grad: Any, x: Any) -> Any:
     """A saved operand in the gradient's dtype: PyTorch evaluates a backward formula in the
     output's dtype (a float64 0-d tensor does not make a float32 gradient float64)."""
@@ -85,7 +77,11 @@ def add_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
 
 def add(a: Tensor, b: Any) -> Tensor:
     """``a + b`` (also ``b + a`` for a Python number ``b``)."""
-    return _result("add", *add_data(a, b), a, b)
+    data, node = add_data(a, b)
+    if data is NotImplemented:
+        return data
+    out = Tensor(data, node)
+    return announce("add", out, node, a, b) if events.listeners else out
 
 
 class SubBackward0(BinaryNode):
@@ -104,7 +100,11 @@ def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
 
 def sub(a: Tensor, b: Any) -> Tensor:
     """``a - b``."""
-    return _result("sub", *sub_data(a, b), a, b)
+    data, node = sub_data(a, b)
+    if data is NotImplemented:
+        return data
+    out = Tensor(data, node)
+    return announce("sub", out, node, a, b) if events.listeners else out
 
 
 class RsubBackward1(Node):
@@ -169,7 +169,11 @@ def mul_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
 
 def mul(a: Tensor, b: Any) -> Tensor:
     """``a * b`` (also ``b * a`` for a Python number ``b``)."""
-    return _result("mul", *mul_data(a, b), a, b)
+    data, node = mul_data(a, b)
+    if data is NotImplemented:
+        return data
+    out = Tensor(data, node)
+    return announce("mul", out, node, a, b) if events.listeners else out
 
 
 class DivBackward0(BinaryNode):
@@ -212,7 +216,11 @@ def div_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
 
 def div(a: Tensor, b: Any) -> Tensor:
     """``a / b`` (true division: integers give floats)."""
-    return _result("div", *div_data(a, b), a, b)
+    data, node = div_data(a, b)
+    if data is NotImplemented:
+        return data
+    out = Tensor(data, node)
+    return announce("div", out, node, a, b) if events.listeners else out
 
 
 def reciprocal(a: Tensor) -> Tensor:
