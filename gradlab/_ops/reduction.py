@@ -107,7 +107,7 @@ def sum(
 ) -> Tensor:
     """The sum of all elements, or along ``dim`` (kept as size 1 with ``keepdim``)."""
     dtype = np.int64 if x._data.dtype.kind in "iub" else None
-    return _reduce("sum", x, dim, keepdim, SumBackward0, SumBackward1, np.sum, dtype)
+    return _reduce("sum", x, dim, keepdim, SumBackward0, SumBackward1, np.add.reduce, dtype)
 
 
 def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
@@ -117,4 +117,11 @@ def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = Fals
             "mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {_dtype.SCALAR_NAMES.get(x._data.dtype.name, 'Long')}"
         )
-    return _reduce("mean", x, dim, keepdim, MeanBackward0, MeanBackward1, np.mean)
+    return _reduce("mean", x, dim, keepdim, MeanBackward0, MeanBackward1, _mean)
+
+
+def _mean(data: Any, axis: Any, keepdims: bool, dtype: Any = None) -> Any:
+    """``np.mean`` without its Python-level overhead: a sum divided by the count."""
+    total = np.add.reduce(data, axis=axis, keepdims=keepdims)
+    count = data.size if axis is None else int(np.prod([data.shape[d] for d in axis]))
+    return total / total.dtype.type(count) if count else total * np.nan
