@@ -74,13 +74,30 @@ TARGETS = {"W1": 0.4, "W2": 0.5, "W3": 0.2, "W4": 0.6, "W5": 0.85, "W6": 400.0}
 
 # --- configuration ---------------------------------------------------------------------
 
+
 def config(args: argparse.Namespace) -> dict[str, int]:
     if args.quick:
-        cfg = dict(reps=3, w1_ops=2_000, w2_ops=100_000, w2_reps=1, w3_terms=2_000,
-                   w4_steps=20, w5_steps=5, w6_ops=10_000)
+        cfg = dict(
+            reps=3,
+            w1_ops=2_000,
+            w2_ops=100_000,
+            w2_reps=1,
+            w3_terms=2_000,
+            w4_steps=20,
+            w5_steps=5,
+            w6_ops=10_000,
+        )
     else:
-        cfg = dict(reps=7, w1_ops=10_000, w2_ops=1_000_000, w2_reps=3 if args.full else 1,
-                   w3_terms=10_000, w4_steps=100, w5_steps=30, w6_ops=10_000)
+        cfg = dict(
+            reps=7,
+            w1_ops=10_000,
+            w2_ops=1_000_000,
+            w2_reps=3 if args.full else 1,
+            w3_terms=10_000,
+            w4_steps=100,
+            w5_steps=30,
+            w6_ops=10_000,
+        )
     if args.reps is not None:
         cfg["reps"] = args.reps
     return cfg
@@ -123,8 +140,16 @@ ROWS: list[tuple[str, str, str, str, str, str]] = []
 FAILED_CHECKS: list[str] = []
 
 
-def report(label: str, timings: dict, key: str, scale: float, unit: str,
-           target: float | None, digits: int = 3, in_table: bool = True) -> float:
+def report(
+    label: str,
+    timings: dict,
+    key: str,
+    scale: float,
+    unit: str,
+    target: float | None,
+    digits: int = 3,
+    in_table: bool = True,
+) -> float:
     """Print the median of ``key`` for both libraries (times ``scale``, in ``unit``) and
     their ratio; add a row to the final table unless ``in_table`` is false."""
     g, t = med(timings, "gradlab", key) * scale, med(timings, "torch", key) * scale
@@ -132,19 +157,30 @@ def report(label: str, timings: dict, key: str, scale: float, unit: str,
     g_lo, g_hi = (v * scale for v in spread(timings, "gradlab", key))
     t_lo, t_hi = (v * scale for v in spread(timings, "torch", key))
     n = len(timings["gradlab"])
-    print(f"  {label:<26} gradlab {g:>10.{digits}f} {unit:<7} "
-          f"[{g_lo:.{digits}f}..{g_hi:.{digits}f}]   torch {t:>10.{digits}f} {unit:<7} "
-          f"[{t_lo:.{digits}f}..{t_hi:.{digits}f}]   ratio {ratio:6.3f}   (n={n})")
+    print(
+        f"  {label:<26} gradlab {g:>10.{digits}f} {unit:<7} "
+        f"[{g_lo:.{digits}f}..{g_hi:.{digits}f}]   torch {t:>10.{digits}f} {unit:<7} "
+        f"[{t_lo:.{digits}f}..{t_hi:.{digits}f}]   ratio {ratio:6.3f}   (n={n})"
+    )
     if not in_table:
         return ratio
     met = "-" if target is None else ("yes" if ratio <= target else "NO")
-    ROWS.append((label, f"{g:.{digits}f} {unit}", f"{t:.{digits}f} {unit}", f"{ratio:.3f}",
-                 "-" if target is None else f"<= {target}", met))
+    ROWS.append(
+        (
+            label,
+            f"{g:.{digits}f} {unit}",
+            f"{t:.{digits}f} {unit}",
+            f"{ratio:.3f}",
+            "-" if target is None else f"<= {target}",
+            met,
+        )
+    )
     return ratio
 
 
-def check(workload: str, what: str, pairs: list[tuple[str, Any, Any]], rtol: float,
-          atol: float = 0.0) -> None:
+def check(
+    workload: str, what: str, pairs: list[tuple[str, Any, Any]], rtol: float, atol: float = 0.0
+) -> None:
     """Compare gradlab's and torch's results (name, gradlab value, torch value) with
     ``np.allclose`` and say so; the difference shown is max|a - b| / max|b| per result."""
     worst, bad = 0.0, []
@@ -161,8 +197,10 @@ def check(workload: str, what: str, pairs: list[tuple[str, Any, Any]], rtol: flo
         FAILED_CHECKS.append(workload)
         print(f"  check {workload}: MISMATCH (rtol={rtol:g}, atol={atol:g}): {'; '.join(bad)}")
     else:
-        print(f"  check {workload}: gradlab and torch agree on {what} "
-              f"(max rel diff {worst:.1e}; rtol={rtol:g}, atol={atol:g})")
+        print(
+            f"  check {workload}: gradlab and torch agree on {what} "
+            f"(max rel diff {worst:.1e}; rtol={rtol:g}, atol={atol:g})"
+        )
 
 
 def leaf(lib: Any, value: float = 1.0) -> Any:
@@ -170,6 +208,7 @@ def leaf(lib: Any, value: float = 1.0) -> Any:
 
 
 # --- W1, W2: a long chain of scalar ops ----------------------------------------------
+
 
 def chain(y: Any, n_ops: int) -> Any:
     for _ in range(n_ops // 2):
@@ -188,6 +227,7 @@ def run_chain(n_ops: int) -> Run:
         t2 = perf_counter()
         out = {"y": y.item(), "x.grad": x.grad.item()}
         return {"fwd": t1 - t0, "bwd": t2 - t1, "total": t2 - t0}, out
+
     return run
 
 
@@ -208,8 +248,10 @@ def w1(cfg: dict[str, int]) -> None:
 
 def w2(cfg: dict[str, int]) -> None:
     n = cfg["w2_ops"]
-    print(f"\nW2  chain of {n:,} scalar ops, forward + backward seconds "
-          f"({cfg['w2_reps']} rep(s) each, no warm-up: W1 warmed up)")
+    print(
+        f"\nW2  chain of {n:,} scalar ops, forward + backward seconds "
+        f"({cfg['w2_reps']} rep(s) each, no warm-up: W1 warmed up)"
+    )
     timings, outputs = interleaved(run_chain(n), cfg["w2_reps"], warmup=False)
     report("W2 forward", timings, "fwd", 1.0, "s", None, in_table=False)
     report("W2 backward", timings, "bwd", 1.0, "s", None, in_table=False)
@@ -219,11 +261,14 @@ def w2(cfg: dict[str, int]) -> None:
 
 # --- W3: fan-in to one leaf --------------------------------------------------------------
 
+
 def w3(cfg: dict[str, int]) -> None:
     n = cfg["w3_terms"]
     cs = np.random.default_rng(3).uniform(0.5, 1.5, n).tolist()
-    print(f"\nW3  one leaf used by {n:,} products x * c_i, summed by a Python loop of `+`; "
-          "backward ms")
+    print(
+        f"\nW3  one leaf used by {n:,} products x * c_i, summed by a Python loop of `+`; "
+        "backward ms"
+    )
 
     def run(lib: Any) -> tuple[dict[str, float], dict[str, Any]]:
         x = leaf(lib)
@@ -243,11 +288,14 @@ def w3(cfg: dict[str, int]) -> None:
     check("W3", "s and x.grad", pairs, rtol=1e-3)
     exact = math.fsum(float(np.float32(c)) for c in cs)
     grads = outputs["gradlab"]["x.grad"], outputs["torch"]["x.grad"]
-    print(f"  (exact sum of the c_i: {exact:.4f}; x.grad: gradlab {grads[0]:.4f}, "
-          f"torch {grads[1]:.4f})")
+    print(
+        f"  (exact sum of the c_i: {exact:.4f}; x.grad: gradlab {grads[0]:.4f}, "
+        f"torch {grads[1]:.4f})"
+    )
 
 
 # --- W4, W5: small MLP training steps -----------------------------------------------------
+
 
 def two_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """sklearn's make_moons, in numpy: two interleaved half circles, labels 0 and 1."""
@@ -255,22 +303,26 @@ def two_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     n_out = n // 2
     n_in = n - n_out
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
-    x = np.concatenate([
-        np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
-        np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], axis=1),
-    ])
+    x = np.concatenate(
+        [
+            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+            np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], axis=1),
+        ]
+    )
     x += rng.normal(scale=noise, size=x.shape)
     y = np.concatenate([np.zeros(n_out), np.ones(n_in)])
     return x, y
 
 
-def init_params(rng: np.random.Generator, sizes: list[int], dtype: Any,
-                scale: float) -> list[np.ndarray]:
+def init_params(
+    rng: np.random.Generator, sizes: list[int], dtype: Any, scale: float
+) -> list[np.ndarray]:
     """Weights N(0, scale² / fan_in), biases N(0, 0.01): shared by both libraries."""
     arrays = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        arrays.append((rng.standard_normal((fan_in, fan_out)) * scale / math.sqrt(fan_in))
-                      .astype(dtype))
+        arrays.append(
+            (rng.standard_normal((fan_in, fan_out)) * scale / math.sqrt(fan_in)).astype(dtype)
+        )
         arrays.append((rng.standard_normal(fan_out) * 0.1).astype(dtype))
     return arrays
 
@@ -298,9 +350,11 @@ def mnist_like_loss(params: list[Any], x: Any, onehot: Any) -> Any:
     return -(logp * onehot).sum() / x.shape[0]
 
 
-def train_run(loss_fn: Callable, arrays: list[np.ndarray], data: list[np.ndarray],
-              steps: int, lr: float) -> Run:
+def train_run(
+    loss_fn: Callable, arrays: list[np.ndarray], data: list[np.ndarray], steps: int, lr: float
+) -> Run:
     """A rep: fresh parameters from ``arrays`` (untimed), then ``steps`` timed SGD steps."""
+
     def run(lib: Any) -> tuple[dict[str, float], dict[str, Any]]:
         params = [lib.tensor(a, requires_grad=True) for a in arrays]
         inputs = [lib.tensor(d) for d in data]
@@ -313,11 +367,13 @@ def train_run(loss_fn: Callable, arrays: list[np.ndarray], data: list[np.ndarray
         out = {"final loss": loss.item()}
         out.update({f"param{i} after": p.detach().numpy().copy() for i, p in enumerate(params)})
         return {"step": (t1 - t0) / steps}, out
+
     return run
 
 
-def grads_at_init(loss_fn: Callable, arrays: list[np.ndarray],
-                  data: list[np.ndarray]) -> list[tuple[str, Any, Any]]:
+def grads_at_init(
+    loss_fn: Callable, arrays: list[np.ndarray], data: list[np.ndarray]
+) -> list[tuple[str, Any, Any]]:
     """Loss and gradients of one forward/backward from the initial parameters, both libraries."""
     results = {}
     for lib in LIBS:
@@ -331,8 +387,10 @@ def grads_at_init(loss_fn: Callable, arrays: list[np.ndarray],
 
 def w4(cfg: dict[str, int]) -> None:
     steps = cfg["w4_steps"]
-    print(f"\nW4  2-16-16-1 tanh MLP, 100 two-moons points, float64, MSE + SGD; "
-          f"µs per step ({steps} steps per rep)")
+    print(
+        f"\nW4  2-16-16-1 tanh MLP, 100 two-moons points, float64, MSE + SGD; "
+        f"µs per step ({steps} steps per rep)"
+    )
     x, labels = two_moons(100, noise=0.1, seed=0)
     y = (2 * labels - 1).reshape(-1, 1)  # targets ±1
     arrays = init_params(np.random.default_rng(4), [2, 16, 16, 1], np.float64, scale=1.0)
@@ -340,15 +398,22 @@ def w4(cfg: dict[str, int]) -> None:
     run = train_run(moons_loss, arrays, data, steps, lr=0.1)
     timings, outputs = interleaved(run, cfg["reps"])
     report("W4 train step", timings, "step", 1e6, "µs", TARGETS["W4"], digits=1)
-    check("W4", "loss and 6 grads at init, final loss and 6 params after training",
-          grads_at_init(moons_loss, arrays, data) + pairs_of(outputs), rtol=1e-7, atol=1e-12)
+    check(
+        "W4",
+        "loss and 6 grads at init, final loss and 6 params after training",
+        grads_at_init(moons_loss, arrays, data) + pairs_of(outputs),
+        rtol=1e-7,
+        atol=1e-12,
+    )
     print(f"  (loss {outputs['gradlab']['final loss']:.4f} after {steps} steps)")
 
 
 def w5(cfg: dict[str, int]) -> None:
     steps = cfg["w5_steps"]
-    print(f"\nW5  784-256-10 relu MLP, batch 64, float32, softmax cross-entropy + SGD; "
-          f"ms per step ({steps} steps per rep)")
+    print(
+        f"\nW5  784-256-10 relu MLP, batch 64, float32, softmax cross-entropy + SGD; "
+        f"ms per step ({steps} steps per rep)"
+    )
     rng = np.random.default_rng(5)
     x = rng.standard_normal((64, 784)).astype(np.float32)
     onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]
@@ -358,14 +423,21 @@ def w5(cfg: dict[str, int]) -> None:
     run = train_run(mnist_like_loss, arrays, [x, onehot], steps, lr=0.1)
     timings, outputs = interleaved(run, cfg["reps"])
     report("W5 train step", timings, "step", 1e3, "ms", TARGETS["W5"])
-    check("W5", "loss and 4 grads at init, final loss and 4 params after training",
-          grads_at_init(mnist_like_loss, arrays, [x, onehot]) + pairs_of(outputs),
-          rtol=1e-4, atol=1e-6)
-    print(f"  (loss {outputs['gradlab']['final loss']:.4f} after {steps} steps, "
-          f"ln 10 = {math.log(10):.4f})")
+    check(
+        "W5",
+        "loss and 4 grads at init, final loss and 4 params after training",
+        grads_at_init(mnist_like_loss, arrays, [x, onehot]) + pairs_of(outputs),
+        rtol=1e-4,
+        atol=1e-6,
+    )
+    print(
+        f"  (loss {outputs['gradlab']['final loss']:.4f} after {steps} steps, "
+        f"ln 10 = {math.log(10):.4f})"
+    )
 
 
 # --- W6: memory per recorded op -----------------------------------------------------------
+
 
 def w6(cfg: dict[str, int]) -> None:
     n = cfg["w6_ops"]
@@ -385,11 +457,21 @@ def w6(cfg: dict[str, int]) -> None:
         peak.append((top - before) / n)
         del x, y
     g = median(held)
-    print(f"  {'W6 bytes per op':<26} gradlab {g:>10.1f} B/op    (runs: "
-          f"{', '.join(f'{v:.1f}' for v in held)}; peak {median(peak):.1f} B/op)   "
-          "torch n/a (its C++ memory is invisible to tracemalloc)")
-    ROWS.append(("W6 bytes per op", f"{g:.1f} B/op", "n/a", "-", f"<= {TARGETS['W6']:.0f} B/op",
-                 "yes" if g <= TARGETS["W6"] else "NO"))
+    print(
+        f"  {'W6 bytes per op':<26} gradlab {g:>10.1f} B/op    (runs: "
+        f"{', '.join(f'{v:.1f}' for v in held)}; peak {median(peak):.1f} B/op)   "
+        "torch n/a (its C++ memory is invisible to tracemalloc)"
+    )
+    ROWS.append(
+        (
+            "W6 bytes per op",
+            f"{g:.1f} B/op",
+            "n/a",
+            "-",
+            f"<= {TARGETS['W6']:.0f} B/op",
+            "yes" if g <= TARGETS["W6"] else "NO",
+        )
+    )
 
 
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
@@ -397,26 +479,44 @@ WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
 
 # --- environment and profiling ------------------------------------------------------------
 
+
 def describe_environment() -> None:
-    print(f"python {platform.python_version()} on {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; numpy {np.__version__}; torch {torch.__version__} "
-          f"(torch.get_num_threads() = {torch.get_num_threads()})")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; numpy {np.__version__}; torch {torch.__version__} "
+        f"(torch.get_num_threads() = {torch.get_num_threads()})"
+    )
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "gradlab"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "gradlab"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         state = f"git {commit}" + (", with uncommitted changes under gradlab/" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         state = "git state unknown"
     print(f"gradlab {gradlab.__version__} from {Path(gradlab.__file__).parent} ({state})")
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-             "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    names = (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+    )
     print("env: " + "  ".join(f"{k}={os.environ.get(k, '(unset)')}" for k in names))
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        print(f"numpy BLAS (build): {blas.get('name')} {blas.get('version')}"
-              f" [{blas.get('openblas configuration', '').strip()}]")
+        print(
+            f"numpy BLAS (build): {blas.get('name')} {blas.get('version')}"
+            f" [{blas.get('openblas configuration', '').strip()}]"
+        )
     except Exception as error:  # older numpy: no dicts mode
         print(f"numpy BLAS (build): unknown ({error})")
     if threadpoolctl is None:
@@ -424,9 +524,11 @@ def describe_environment() -> None:
         return
     print("threadpoolctl pools (during the run):")
     for pool in threadpoolctl.threadpool_info():
-        print(f"  {pool.get('internal_api')} {pool.get('version')} "
-              f"arch={pool.get('architecture', '-')} threads={pool.get('num_threads')} "
-              f"{pool.get('filepath')}")
+        print(
+            f"  {pool.get('internal_api')} {pool.get('version')} "
+            f"arch={pool.get('architecture', '-')} threads={pool.get('num_threads')} "
+            f"{pool.get('filepath')}"
+        )
 
 
 def profile(cfg: dict[str, int], top: int) -> None:
@@ -435,10 +537,13 @@ def profile(cfg: dict[str, int], top: int) -> None:
     moons = [x, (2 * labels - 1).reshape(-1, 1).astype(np.float64)]
     moons_arrays = init_params(np.random.default_rng(4), [2, 16, 16, 1], np.float64, 1.0)
     rng = np.random.default_rng(5)
-    mnist = [rng.standard_normal((64, 784)).astype(np.float32),
-             np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]]
-    mnist_arrays = (init_params(rng, [784, 256], np.float32, 1.0)
-                    + init_params(rng, [256, 10], np.float32, 0.5))
+    mnist = [
+        rng.standard_normal((64, 784)).astype(np.float32),
+        np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)],
+    ]
+    mnist_arrays = init_params(rng, [784, 256], np.float32, 1.0) + init_params(
+        rng, [256, 10], np.float32, 0.5
+    )
     jobs = {
         "W1": run_chain(cfg["w1_ops"]),
         "W4": train_run(moons_loss, moons_arrays, moons, cfg["w4_steps"], 0.1),
@@ -460,14 +565,20 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="3 reps of the 1M-op chain (W2)")
     parser.add_argument("--reps", type=int, help="timed reps per workload (default 7)")
     parser.add_argument("--only", help="comma-separated workloads, e.g. W1,W4")
-    parser.add_argument("--profile", action="store_true",
-                        help="instead of timing, cProfile gradlab on W1, W4 and W5")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing, cProfile gradlab on W1, W4 and W5",
+    )
     parser.add_argument("--top", type=int, default=20, help="rows per profile (--profile)")
     args = parser.parse_args()
     cfg = config(args)
 
-    limiter = (threadpoolctl.threadpool_limits(limits=1) if threadpoolctl is not None
-               else contextlib.nullcontext())
+    limiter = (
+        threadpoolctl.threadpool_limits(limits=1)
+        if threadpoolctl is not None
+        else contextlib.nullcontext()
+    )
     with limiter:
         describe_environment()
         if args.profile:
@@ -477,9 +588,11 @@ def main() -> int:
         unknown = [w for w in selected if w not in WORKLOADS]
         if unknown:
             parser.error(f"unknown workload(s): {', '.join(unknown)}")
-        print(f"\nmode: {'quick' if args.quick else 'full' if args.full else 'default'}; "
-              f"{cfg['reps']} timed reps per workload after 1 warm-up (W2: {cfg['w2_reps']}); "
-              "figures are medians [min..max]; ratio = gradlab / torch")
+        print(
+            f"\nmode: {'quick' if args.quick else 'full' if args.full else 'default'}; "
+            f"{cfg['reps']} timed reps per workload after 1 warm-up (W2: {cfg['w2_reps']}); "
+            "figures are medians [min..max]; ratio = gradlab / torch"
+        )
         start = perf_counter()
         for name in selected:
             WORKLOADS[name](cfg)

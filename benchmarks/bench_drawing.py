@@ -68,9 +68,11 @@ def bench(n_boxes: int) -> None:
     t0 = time.perf_counter()
     lay = layout(scenes)
     t1 = time.perf_counter()
-    print(f"\n{n_boxes}-box scene: {len(scenes[-1].boxes)} boxes, {len(frames)} frames, "
-          f"figure {lay.width:.0f} x {lay.height:.0f} pt; layout of all frames "
-          f"{(t1 - t0) * 1000:.1f} ms")
+    print(
+        f"\n{n_boxes}-box scene: {len(scenes[-1].boxes)} boxes, {len(frames)} frames, "
+        f"figure {lay.width:.0f} x {lay.height:.0f} pt; layout of all frames "
+        f"{(t1 - t0) * 1000:.1f} ms"
+    )
     for fmt in ("svg", "png"):
         r = Renderer(lay)
         render = r.svg if fmt == "svg" else r.png
@@ -80,16 +82,21 @@ def bench(n_boxes: int) -> None:
             render(scene, hl)  # type: ignore[arg-type]
             times.append((time.perf_counter() - t) * 1000)
         first, rest = times[0], times[1:]
-        print(f"  {fmt}: first frame {first:6.1f} ms, then median {statistics.median(rest):6.1f}"
-              f" ms / frame (max {max(rest):6.1f})")
+        print(
+            f"  {fmt}: first frame {first:6.1f} ms, then median {statistics.median(rest):6.1f}"
+            f" ms / frame (max {max(rest):6.1f})"
+        )
 
 
 def first_picture(n_boxes: int, fmt: str) -> None:
     code = FIRST_PICTURE.format(n=n_boxes, fmt=fmt)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
-    print(f"  first {fmt} picture, {n_boxes} boxes, fresh process: import {out[0]} ms, "
-          f"then layout + render {out[1]} ms")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    print(
+        f"  first {fmt} picture, {n_boxes} boxes, fresh process: import {out[0]} ms, "
+        f"then layout + render {out[1]} ms"
+    )
 
 
 def main() -> None:

@@ -251,8 +251,12 @@ class Recording:
         scopes = [frame.f_locals]
         if frame.f_globals is not frame.f_locals:
             scopes.append(frame.f_globals)
-        variables = [(var, value) for scope in scopes for var, value in list(scope.items())
-                     if not var.startswith("_")]  # skips IPython's output cache _, __, _1
+        variables = [
+            (var, value)
+            for scope in scopes
+            for var, value in list(scope.items())
+            if not var.startswith("_")
+        ]  # skips IPython's output cache _, __, _1
         for var, value in variables:
             if isinstance(value, Tensor):
                 self._name_if_new(value, var)

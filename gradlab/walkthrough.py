@@ -100,9 +100,7 @@ class Walkthrough:
 
     def _scene(self, i: int) -> Scene:
         frame = self.frames[i]
-        return build_scene(
-            self.recording, frame.states, frame.nodes, self._forward, self._boxes
-        )
+        return build_scene(self.recording, frame.states, frame.nodes, self._forward, self._boxes)
 
     def frame_svg(self, i: int) -> str:
         """Frame ``i`` as SVG (rendered once, then cached)."""

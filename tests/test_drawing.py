@@ -41,11 +41,16 @@ def chain_scene(n: int = 5) -> Scene:
     edges = [Edge("x0.acc", "x0", "variable")]
     for i in range(1, n):
         k, fn = f"x{i}", f"x{i}.fn"
-        boxes += [tensor_box(k, "branch", f"{i}.", grad_fn="<ExpBackward0>"),
-                  Box(fn, "node", "ExpBackward0", anchor=k)]
+        boxes += [
+            tensor_box(k, "branch", f"{i}.", grad_fn="<ExpBackward0>"),
+            Box(fn, "node", "ExpBackward0", anchor=k),
+        ]
         prev_fn = f"x{i - 1}.fn" if i > 1 else "x0.acc"
-        edges += [Edge(f"x{i - 1}", k, "forward", "exp"), Edge(k, fn, "grad_fn"),
-                  Edge(fn, prev_fn, "next", "0")]
+        edges += [
+            Edge(f"x{i - 1}", k, "forward", "exp"),
+            Edge(k, fn, "grad_fn"),
+            Edge(fn, prev_fn, "next", "0"),
+        ]
     return Scene(tuple(boxes), tuple(edges))
 
 
@@ -56,8 +61,10 @@ def tree_scene(leaves: int = 8) -> Scene:
     level = []
     for i in range(leaves):
         k = f"l{i}"
-        boxes += [tensor_box(k, "leaf", f"{i}."), Box(f"{k}.acc", "node", "AccumulateGrad",
-                                                     anchor=k)]
+        boxes += [
+            tensor_box(k, "leaf", f"{i}."),
+            Box(f"{k}.acc", "node", "AccumulateGrad", anchor=k),
+        ]
         edges.append(Edge(f"{k}.acc", k, "variable"))
         level.append((k, f"{k}.acc"))
     n = 0
@@ -66,10 +73,17 @@ def tree_scene(leaves: int = 8) -> Scene:
         for (a, fa), (b, fb) in zip(level[::2], level[1::2]):
             k, fn = f"p{n}", f"p{n}.fn"
             n += 1
-            boxes += [tensor_box(k, "branch", "1.", grad_fn="<MulBackward0>"),
-                      Box(fn, "node", "MulBackward0", anchor=k)]
-            edges += [Edge(a, k, "forward", "*"), Edge(b, k, "forward", "*"),
-                      Edge(k, fn, "grad_fn"), Edge(fn, fa, "next", "0"), Edge(fn, fb, "next", "0")]
+            boxes += [
+                tensor_box(k, "branch", "1.", grad_fn="<MulBackward0>"),
+                Box(fn, "node", "MulBackward0", anchor=k),
+            ]
+            edges += [
+                Edge(a, k, "forward", "*"),
+                Edge(b, k, "forward", "*"),
+                Edge(k, fn, "grad_fn"),
+                Edge(fn, fa, "next", "0"),
+                Edge(fn, fb, "next", "0"),
+            ]
             nxt.append((k, fn))
         level = nxt
     return Scene(tuple(boxes), tuple(edges))
@@ -89,33 +103,50 @@ def diamond_scene() -> Scene:
     )
     edges = (
         Edge("a.acc", "a", "variable"),
-        Edge("a", "b", "forward", "exp"), Edge("a", "c", "forward", "tanh"),
-        Edge("b", "d", "forward", "+"), Edge("c", "d", "forward", "+"),
-        Edge("b", "b.fn", "grad_fn"), Edge("c", "c.fn", "grad_fn"), Edge("d", "d.fn", "grad_fn"),
-        Edge("b.fn", "a.acc", "next", "0"), Edge("c.fn", "a.acc", "next", "0"),
-        Edge("d.fn", "b.fn", "next", "0"), Edge("d.fn", "c.fn", "next", "0"),
+        Edge("a", "b", "forward", "exp"),
+        Edge("a", "c", "forward", "tanh"),
+        Edge("b", "d", "forward", "+"),
+        Edge("c", "d", "forward", "+"),
+        Edge("b", "b.fn", "grad_fn"),
+        Edge("c", "c.fn", "grad_fn"),
+        Edge("d", "d.fn", "grad_fn"),
+        Edge("b.fn", "a.acc", "next", "0"),
+        Edge("c.fn", "a.acc", "next", "0"),
+        Edge("d.fn", "b.fn", "next", "0"),
+        Edge("d.fn", "c.fn", "next", "0"),
     )
     return Scene(boxes, edges)
 
 
 def unbind_scene() -> Scene:
     """Lesson 4: b, c, d = a.unbind(); e = b * c * d (indices 0, 1, 2 on next edges)."""
-    boxes = [tensor_box("a", "leaf", "[1., 2., 3.]"),
-             Box("a.acc", "node", "AccumulateGrad", anchor="a"),
-             Box("unbind", "node", "UnbindBackward0")]
+    boxes = [
+        tensor_box("a", "leaf", "[1., 2., 3.]"),
+        Box("a.acc", "node", "AccumulateGrad", anchor="a"),
+        Box("unbind", "node", "UnbindBackward0"),
+    ]
     edges = [Edge("a.acc", "a", "variable"), Edge("unbind", "a.acc", "next", "0")]
     for i, k in enumerate("bcd"):
         boxes.append(tensor_box(k, "branch", f"{i + 1}.", grad_fn="<UnbindBackward0>"))
         edges += [Edge("a", k, "forward", f"unbind[{i}]"), Edge(k, "unbind", "grad_fn")]
-    boxes += [tensor_box("bc", "branch", "2.", grad_fn="<MulBackward0>"),
-              Box("bc.fn", "node", "MulBackward0", anchor="bc"),
-              tensor_box("e", "branch", "6.", grad_fn="<MulBackward0>"),
-              Box("e.fn", "node", "MulBackward0", anchor="e")]
-    edges += [Edge("b", "bc", "forward", "*"), Edge("c", "bc", "forward", "*"),
-              Edge("bc", "e", "forward", "*"), Edge("d", "e", "forward", "*"),
-              Edge("bc", "bc.fn", "grad_fn"), Edge("e", "e.fn", "grad_fn"),
-              Edge("bc.fn", "unbind", "next", "0"), Edge("bc.fn", "unbind", "next", "1"),
-              Edge("e.fn", "bc.fn", "next", "0"), Edge("e.fn", "unbind", "next", "2")]
+    boxes += [
+        tensor_box("bc", "branch", "2.", grad_fn="<MulBackward0>"),
+        Box("bc.fn", "node", "MulBackward0", anchor="bc"),
+        tensor_box("e", "branch", "6.", grad_fn="<MulBackward0>"),
+        Box("e.fn", "node", "MulBackward0", anchor="e"),
+    ]
+    edges += [
+        Edge("b", "bc", "forward", "*"),
+        Edge("c", "bc", "forward", "*"),
+        Edge("bc", "e", "forward", "*"),
+        Edge("d", "e", "forward", "*"),
+        Edge("bc", "bc.fn", "grad_fn"),
+        Edge("e", "e.fn", "grad_fn"),
+        Edge("bc.fn", "unbind", "next", "0"),
+        Edge("bc.fn", "unbind", "next", "1"),
+        Edge("e.fn", "bc.fn", "next", "0"),
+        Edge("e.fn", "unbind", "next", "2"),
+    ]
     return Scene(tuple(boxes), tuple(edges))
 
 
@@ -129,8 +160,16 @@ def chaos_scene(n: int, seed: int) -> Scene:
         kind = rng.choice(BOX_KINDS)
         rows = tuple(rng.choice(texts) for _ in range(rng.randint(0, 6)))
         anchor = f"b{rng.randrange(n + 2)}" if kind == "node" and rng.random() < 0.7 else None
-        boxes.append(Box(f"b{i}", kind, rng.choice(texts) or f"b{i}", rows, anchor,
-                         rng.choice(["", "", "saved by MulBackward0 @v0"])))
+        boxes.append(
+            Box(
+                f"b{i}",
+                kind,
+                rng.choice(texts) or f"b{i}",
+                rows,
+                anchor,
+                rng.choice(["", "", "saved by MulBackward0 @v0"]),
+            )
+        )
     edges = []
     for _ in range(rng.randint(0, 2 * n)):
         src, dst = f"b{rng.randrange(n + 1)}", f"b{rng.randrange(n + 1)}"
@@ -155,8 +194,10 @@ def _orient(a, b, c) -> float:
 
 
 def _on(a, b, p, eps: float) -> bool:
-    return (min(a[0], b[0]) - eps <= p[0] <= max(a[0], b[0]) + eps
-            and min(a[1], b[1]) - eps <= p[1] <= max(a[1], b[1]) + eps)
+    return (
+        min(a[0], b[0]) - eps <= p[0] <= max(a[0], b[0]) + eps
+        and min(a[1], b[1]) - eps <= p[1] <= max(a[1], b[1]) + eps
+    )
 
 
 def segments_cross(p1, p2, p3, p4, eps: float = 1e-6) -> bool:
@@ -192,8 +233,9 @@ def crossings(lay: Layout) -> list[tuple]:
 def boxes_hit(lay: Layout) -> list[tuple]:
     """(edge, box) pairs where an edge's route passes through a box it does not touch."""
     hits = []
-    rects = [(bk, r.x + 0.5, r.y + 0.5, r.right - 0.5, r.bottom - 0.5)
-             for bk, r in lay.boxes.items()]
+    rects = [
+        (bk, r.x + 0.5, r.y + 0.5, r.right - 0.5, r.bottom - 0.5) for bk, r in lay.boxes.items()
+    ]
     for key, route in lay.routes.items():
         if not route.routed:
             continue
@@ -201,8 +243,12 @@ def boxes_hit(lay: Layout) -> list[tuple]:
         for bk, x0, y0, x1, y1 in rects:
             if bk in key[:2]:
                 continue
-            sides = [((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)),
-                     ((x0, y1), (x0, y0))]
+            sides = [
+                ((x0, y0), (x1, y0)),
+                ((x1, y0), (x1, y1)),
+                ((x1, y1), (x0, y1)),
+                ((x0, y1), (x0, y0)),
+            ]
             for a, b in segs:
                 if max(a[0], b[0]) < x0 or min(a[0], b[0]) > x1:
                     continue
@@ -244,13 +290,24 @@ def test_scene_lookup_subset_union() -> None:
 
 
 def test_highlight_is_frozen_and_hashable() -> None:
-    h = Highlight(active={"a"}, active_edges={("a", "b")}, edge_notes={("a", "b"): "grad 3."},
-                  box_notes={"a": "+= 3."}, error=["c"])
+    h = Highlight(
+        active={"a"},
+        active_edges={("a", "b")},
+        edge_notes={("a", "b"): "grad 3."},
+        box_notes={"a": "+= 3."},
+        error=["c"],
+    )
     assert isinstance(h.active, frozenset) and h.error == frozenset({"c"})
     assert h.edge_notes[("a", "b")] == "grad 3." and h.box_notes == {"a": "+= 3."}
-    assert hash(h) == hash(Highlight(active={"a"}, active_edges={("a", "b")},
-                                     edge_notes={("a", "b"): "grad 3."},
-                                     box_notes={"a": "+= 3."}, error={"c"}))
+    assert hash(h) == hash(
+        Highlight(
+            active={"a"},
+            active_edges={("a", "b")},
+            edge_notes={("a", "b"): "grad 3."},
+            box_notes={"a": "+= 3."},
+            error={"c"},
+        )
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         h.active = frozenset()  # type: ignore[misc]
     with pytest.raises(TypeError):
@@ -288,10 +345,16 @@ def test_no_overlaps_on_chaos(direction: str, seed: int) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(1, 60), seed=st.integers(0, 10**6), direction=st.sampled_from(["LR", "TB"]),
-       chaos=st.booleans(), max_columns=st.sampled_from([1, 3, 12, None]))
-def test_no_overlaps_property(n: int, seed: int, direction: str, chaos: bool,
-                              max_columns: int | None) -> None:
+@given(
+    n=st.integers(1, 60),
+    seed=st.integers(0, 10**6),
+    direction=st.sampled_from(["LR", "TB"]),
+    chaos=st.booleans(),
+    max_columns=st.sampled_from([1, 3, 12, None]),
+)
+def test_no_overlaps_property(
+    n: int, seed: int, direction: str, chaos: bool, max_columns: int | None
+) -> None:
     s = chaos_scene(n, seed) if chaos else synthetic_scene(n, seed)
     assert_no_overlaps(layout(s, direction, max_columns=max_columns))
 
@@ -314,8 +377,9 @@ def test_nodes_aligned_under_their_anchor(direction: str, make) -> None:
     assert band is not None
     for b in s.boxes:
         r = lay.rect(b.key)
-        inside = (band.x <= r.x and r.right <= band.right
-                  and band.y <= r.y and r.bottom <= band.bottom)
+        inside = (
+            band.x <= r.x and r.right <= band.right and band.y <= r.y and r.bottom <= band.bottom
+        )
         assert inside == b.is_node, b.key
 
 
@@ -335,10 +399,10 @@ def test_zero_crossings_on_chains_and_trees(direction: str, make, max_columns) -
 
 
 @pytest.mark.parametrize("direction", ["LR", "TB"])
-@pytest.mark.parametrize("make, most", [(diamond_scene, 2), (unbind_scene, 3)],
-                         ids=["diamond", "unbind"])
-def test_diamond_edges_never_cross_only_a_dashed_link_must(direction: str, make,
-                                                           most: int) -> None:
+@pytest.mark.parametrize(
+    "make, most", [(diamond_scene, 2), (unbind_scene, 3)], ids=["diamond", "unbind"]
+)
+def test_diamond_edges_never_cross_only_a_dashed_link_must(direction: str, make, most: int) -> None:
     """A diamond's two paths enclose its upper branch, so that branch's dashed grad_fn
     link must cross the lower path on its way to the node band: the forward edges and
     the backward edges themselves stay uncrossed (same for the outputs of unbind)."""
@@ -403,18 +467,32 @@ def test_svg_is_xml_with_text_as_text_and_legend() -> None:
     for word in ("MulBackward0", "AccumulateGrad", "data: 24.", "grad_fn: <MulBackward0>"):
         assert word in texts
     legend = " ".join(texts)
-    for word in ("branch", "leaf", "dried-up leaf", "node", "grad_fn", "next_functions",
-                 "forward op", "AccumulateGrad.variable", "backward graph"):
+    for word in (
+        "branch",
+        "leaf",
+        "dried-up leaf",
+        "node",
+        "grad_fn",
+        "next_functions",
+        "forward op",
+        "AccumulateGrad.variable",
+        "backward graph",
+    ):
         assert word in legend
     no_legend = " ".join(svg_texts(render_svg(s, layout(s), legend=False)))
     assert "next_functions" not in no_legend and "shaded band" not in no_legend
 
 
 def test_each_kind_says_its_name_in_words() -> None:
-    s = Scene((tensor_box("a", "leaf", "1."), tensor_box("b", "dried", "2."),
-               tensor_box("c", "branch", "3."), Box("n", "node", "MulBackward0", anchor="c")),
-              (Edge("a", "c", "forward", "*"), Edge("b", "c", "forward", "*"),
-               Edge("c", "n", "grad_fn")))
+    s = Scene(
+        (
+            tensor_box("a", "leaf", "1."),
+            tensor_box("b", "dried", "2."),
+            tensor_box("c", "branch", "3."),
+            Box("n", "node", "MulBackward0", anchor="c"),
+        ),
+        (Edge("a", "c", "forward", "*"), Edge("b", "c", "forward", "*"), Edge("c", "n", "grad_fn")),
+    )
     texts = svg_texts(render_svg(s, layout(s), legend=False))
     for word in ("leaf", "dried-up leaf", "branch", "MulBackward0"):
         assert word in texts
@@ -422,14 +500,24 @@ def test_each_kind_says_its_name_in_words() -> None:
 
 def test_text_is_literal_and_escaped() -> None:
     evil = "<script>alert(1)</script>"
-    rows = ("$x^2$ & $y$", "a_b __c__ \\frac{1}{2} \\\\", "tab\there", "nul\x00 esc\x1b",
-            "]]> <!-- -->")
-    s = Scene((Box("e", "leaf", evil, rows, tag="<img src=x onerror=alert(1)>"),
-               Box("n", "node", "$\\alpha$ <b>", anchor="e")),
-              (Edge("n", "e", "variable"),))
+    rows = (
+        "$x^2$ & $y$",
+        "a_b __c__ \\frac{1}{2} \\\\",
+        "tab\there",
+        "nul\x00 esc\x1b",
+        "]]> <!-- -->",
+    )
+    s = Scene(
+        (
+            Box("e", "leaf", evil, rows, tag="<img src=x onerror=alert(1)>"),
+            Box("n", "node", "$\\alpha$ <b>", anchor="e"),
+        ),
+        (Edge("n", "e", "variable"),),
+    )
     lay = layout(s)
-    svg = render_svg(s, lay, Highlight(box_notes={"e": "</text><script>"},
-                                       edge_notes={("n", "e"): "&amp; <g>"}))
+    svg = render_svg(
+        s, lay, Highlight(box_notes={"e": "</text><script>"}, edge_notes={("n", "e"): "&amp; <g>"})
+    )
     root = ET.fromstring(svg)  # still well-formed XML
     assert not [el for el in root.iter() if el.tag.split("}")[-1].lower() == "script"]
     assert "<script" not in svg and "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
@@ -444,8 +532,12 @@ def test_text_is_literal_and_escaped() -> None:
 
 def test_same_bytes_twice_and_across_processes() -> None:
     s = lesson_scene()
-    hl = Highlight(active={"c.grad_fn"}, edge_notes={("e.grad_fn", "c.grad_fn"): "grad 4."},
-                   box_notes={"a": "+= 12."}, error={"c"})
+    hl = Highlight(
+        active={"c.grad_fn"},
+        edge_notes={("e.grad_fn", "c.grad_fn"): "grad 4."},
+        box_notes={"a": "+= 12."},
+        error={"c"},
+    )
     lay = layout(s)
     svg1, png1 = Renderer(lay).svg(s, hl), Renderer(lay).png(s, hl)
     r = Renderer(layout(s))  # a fresh layout and renderer, other frames first
@@ -465,10 +557,17 @@ def test_same_bytes_twice_and_across_processes() -> None:
     )
     import hashlib
 
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ, "PYTHONHASHSEED": "12345"})
-    assert out.stdout.split() == [hashlib.sha256(svg1.encode()).hexdigest(),
-                                  hashlib.sha256(png1).hexdigest()]
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "PYTHONHASHSEED": "12345"},
+    )
+    assert out.stdout.split() == [
+        hashlib.sha256(svg1.encode()).hexdigest(),
+        hashlib.sha256(png1).hexdigest(),
+    ]
 
 
 def test_svg_and_png_carry_no_metadata() -> None:
@@ -505,8 +604,10 @@ def test_positions_unchanged_when_rendering_subsets() -> None:
 def test_subset_draws_only_its_boxes_and_skips_dangling_edges() -> None:
     s = lesson_scene()
     lay = layout(s)
-    part = Scene((s.box("a"), s.box("c"), Box("ghost", "leaf", "ghost")),
-                 (*s.edges, Edge("a", "ghost", "forward", "*"), Edge("c", "a", "forward", "?")))
+    part = Scene(
+        (s.box("a"), s.box("c"), Box("ghost", "leaf", "ghost")),
+        (*s.edges, Edge("a", "ghost", "forward", "*"), Edge("c", "a", "forward", "?")),
+    )
     texts = svg_texts(render_svg(part, lay, legend=False))
     assert "a" in texts and "c" in texts
     assert "b" not in texts and "e" not in texts and "ghost" not in texts
@@ -518,9 +619,13 @@ def test_subset_draws_only_its_boxes_and_skips_dangling_edges() -> None:
 def test_highlight_notes_are_drawn() -> None:
     s = lesson_scene()
     lay = layout(s)
-    hl = Highlight(active={"e.grad_fn"}, active_edges={("e.grad_fn", "c.grad_fn")},
-                   edge_notes={("e.grad_fn", "c.grad_fn"): "grad 4."},
-                   box_notes={"c": "version 1 ≠ saved 0"}, error={"c"})
+    hl = Highlight(
+        active={"e.grad_fn"},
+        active_edges={("e.grad_fn", "c.grad_fn")},
+        edge_notes={("e.grad_fn", "c.grad_fn"): "grad 4."},
+        box_notes={"c": "version 1 ≠ saved 0"},
+        error={"c"},
+    )
     plain, lit = render_svg(s, lay), render_svg(s, lay, hl)
     assert "grad 4." in svg_texts(lit) and "version 1 ≠ saved 0" in svg_texts(lit)
     assert "grad 4." not in svg_texts(plain)
@@ -531,8 +636,10 @@ def test_fonts_are_at_least_10pt_and_rc_is_untouched() -> None:
     before = dict(matplotlib.rcParams)
     s = synthetic_scene(30, 1)
     svg = render_svg(s, layout(s, "TB"))
-    sizes = [float(t.get("style", "").split("font-size: ")[1].split("px")[0])
-             for t in ET.fromstring(svg).iter(f"{SVG_NS}text")]
+    sizes = [
+        float(t.get("style", "").split("font-size: ")[1].split("px")[0])
+        for t in ET.fromstring(svg).iter(f"{SVG_NS}text")
+    ]
     assert sizes and min(sizes) >= 10
     assert "'DejaVu Sans Mono', monospace" in svg
     after = dict(matplotlib.rcParams)
@@ -540,10 +647,12 @@ def test_fonts_are_at_least_10pt_and_rc_is_untouched() -> None:
 
 
 def test_drawing_does_not_import_pyplot() -> None:
-    code = ("import sys\nfrom gradlab.drawing import layout, render_png\n"
-            "from gradlab.drawing.examples import lesson_scene\n"
-            "s = lesson_scene(); render_png(s, layout(s))\n"
-            "print('matplotlib.pyplot' in sys.modules)")
+    code = (
+        "import sys\nfrom gradlab.drawing import layout, render_png\n"
+        "from gradlab.drawing.examples import lesson_scene\n"
+        "s = lesson_scene(); render_png(s, layout(s))\n"
+        "print('matplotlib.pyplot' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -551,8 +660,14 @@ def test_drawing_does_not_import_pyplot() -> None:
 def test_renderer_handles_kind_changes_and_growing_rows() -> None:
     s = lesson_scene()
     c = s.box("c")
-    frames = [s, s.replace(dataclasses.replace(c, kind="leaf", rows=(*c.rows, "_version: 1"),
-                                               tag="saved by MulBackward0 @v0"))]
+    frames = [
+        s,
+        s.replace(
+            dataclasses.replace(
+                c, kind="leaf", rows=(*c.rows, "_version: 1"), tag="saved by MulBackward0 @v0"
+            )
+        ),
+    ]
     lay = layout(frames, "TB")
     r = Renderer(lay)
     texts = svg_texts(r.svg(frames[1]))

@@ -638,8 +638,14 @@ class _Layouter:
                 break
         self.score = self._score()
 
-    def _sort_free(self, above: list[Item], below: list[Item], block: list[Item], side: int,
-                   pos: dict[Item, int]) -> None:
+    def _sort_free(
+        self,
+        above: list[Item],
+        below: list[Item],
+        block: list[Item],
+        side: int,
+        pos: dict[Item, int],
+    ) -> None:
         """Sort a band's free items (pass-throughs, unlinked tensors, free nodes) by
         barycenter, on either side of the column's linked block (below it, a pass-through
         crosses the block's dashed links; above it, it may cross edges instead)."""
@@ -959,9 +965,29 @@ class _Layouter:
         )
 
 
-_TRIAL_STATE = ("gcol", "col", "ncols", "chains", "chain_band", "links", "fallback", "top",
-                "x", "low", "tlow", "ntop", "bottom", "members", "nbrs", "crossings", "score",
-                "gap_segs", "entering", "leaving", "col_links")
+_TRIAL_STATE = (
+    "gcol",
+    "col",
+    "ncols",
+    "chains",
+    "chain_band",
+    "links",
+    "fallback",
+    "top",
+    "x",
+    "low",
+    "tlow",
+    "ntop",
+    "bottom",
+    "members",
+    "nbrs",
+    "crossings",
+    "score",
+    "gap_segs",
+    "entering",
+    "leaving",
+    "col_links",
+)
 
 
 def fallback_route(kind: str, a: Rect, b: Rect) -> Route:

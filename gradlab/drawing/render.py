@@ -244,8 +244,7 @@ class Renderer:
         self.canvas = FigureCanvasAgg(fig)
         # points, y down  ->  inches, y up  ->  pixels
         self.tr: Transform = (
-            Affine2D().scale(1 / 72, -1 / 72).translate(0, self.height / 72)
-            + fig.dpi_scale_trans
+            Affine2D().scale(1 / 72, -1 / 72).translate(0, self.height / 72) + fig.dpi_scale_trans
         )
         if lay.band is not None:
             b = lay.band
@@ -289,7 +288,11 @@ class Renderer:
             r.right - tx.PAD_X, ty, "italic", ha="right", va="center_baseline", zorder=4
         )
         tag = self._text(
-            r.x + tx.PAD_X + 3, 0.0, ha="left", va="center_baseline", zorder=5,
+            r.x + tx.PAD_X + 3,
+            0.0,
+            ha="left",
+            va="center_baseline",
+            zorder=5,
             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#555555", "lw": 0.8},
         )
         members = [self._prep(a) for a in (patch, rule, title, word, tag)]
@@ -298,7 +301,12 @@ class Renderer:
         group.set_visible(False)
         self._add(group)
         note = self._text(
-            r.x, r.y - 5, "bold", ha="left", va="bottom", zorder=8,
+            r.x,
+            r.y - 5,
+            "bold",
+            ha="left",
+            va="bottom",
+            zorder=8,
             bbox={"boxstyle": "round,pad=0.3", "fc": NOTE_FILL, "ec": ACCENT, "lw": 1.4},
         )
         note.set_visible(False)
@@ -331,7 +339,12 @@ class Renderer:
             self._add(lab)
         x, y = route.label_at
         note = self._text(
-            x, y, "bold", ha="center", va="center", zorder=7,
+            x,
+            y,
+            "bold",
+            ha="center",
+            va="center",
+            zorder=7,
             bbox={"boxstyle": "round,pad=0.3", "fc": NOTE_FILL, "ec": ACCENT, "lw": 1.4},
         )
         note.set_visible(False)
@@ -361,8 +374,9 @@ class Renderer:
         group = _Group(self, [], zorder=1)
         group.bounds = (0.0, top, self.width, self.height)
         group.key = ("legend",)
-        group.add(self._prep(Line2D([10, self.width - 10], [top + 4, top + 4], lw=0.8,
-                                    color="#bbbbbb")))
+        group.add(
+            self._prep(Line2D([10, self.width - 10], [top + 4, top + 4], lw=0.8, color="#bbbbbb"))
+        )
         for r, row in enumerate(rows):
             x = LEGEND_PAD
             y = top + 14.0 + r * LEGEND_ROW + LEGEND_ROW / 2
@@ -378,8 +392,18 @@ class Renderer:
         if what == "box":
             fill, edge, _ = PALETTE[kind]
             style = "round,pad=0,rounding_size=4" if kind == "node" else SQUARE
-            out.append(FancyBboxPatch((x, y - 7), 26, 14, boxstyle=style, fc=fill, ec=edge,
-                                      lw=1.3, ls=BORDER_STYLE[kind]))
+            out.append(
+                FancyBboxPatch(
+                    (x, y - 7),
+                    26,
+                    14,
+                    boxstyle=style,
+                    fc=fill,
+                    ec=edge,
+                    lw=1.3,
+                    ls=BORDER_STYLE[kind],
+                )
+            )
         elif what == "band":
             out.append(Rectangle((x, y - 7), 26, 14, fc=BAND_FILL, ec="#9db4d3", lw=0.8))
         else:
@@ -392,8 +416,9 @@ class Renderer:
             if kind == "next":
                 t = self._text(x + 11, y, "bold", ha="center", va="center", zorder=3)
                 t.set_text("0")
-                t.set_bbox({"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#2f5f98",
-                            "lw": 0.8})
+                t.set_bbox(
+                    {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#2f5f98", "lw": 0.8}
+                )
                 out.append(t)
         t = self._text(x + 34, y, ha="left", va="center_baseline", zorder=3)
         t.set_text(text)
@@ -415,8 +440,9 @@ class Renderer:
                 shown.add(key)
             else:  # not routed by the layout: a temporary best-effort curve
                 rect = self.layout.rect
-                art = self._edge_art(fallback_route(edge.kind, rect(edge.src), rect(edge.dst)),
-                                     edge.label)
+                art = self._edge_art(
+                    fallback_route(edge.kind, rect(edge.src), rect(edge.dst)), edge.label
+                )
                 self._set_edge(art, edge, hl)
                 extra.append(art)
         for key, art in self.edges.items():
@@ -508,8 +534,9 @@ class Renderer:
             return
         st = EDGE_STYLE[art.route.kind]
         color = ACCENT if active else st["color"]
-        art.line.set(edgecolor=color, linewidth=st["lw"] * 2.2 if active else st["lw"],
-                     linestyle=st["ls"])
+        art.line.set(
+            edgecolor=color, linewidth=st["lw"] * 2.2 if active else st["lw"], linestyle=st["ls"]
+        )
         scale = 1.5 if active else 1.0
         art.head.set_xy(_arrowhead(art.route, ARROW_LEN * scale, ARROW_HALF * scale))
         art.head.set_facecolor(color)
