@@ -107,3 +107,13 @@ def test_wheel_ships_the_lessons(tmp_path: Path) -> None:
         check=True,
     ).stdout.strip()
     assert Path(found) == unpacked / "gradlab" / "lessons"
+
+
+def test_ruff_finds_nothing_to_fix() -> None:
+    """The code stays lint-clean and formatted (ruff, configured in pyproject.toml)."""
+    root = Path(__file__).resolve().parent.parent
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command], cwd=root, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
