@@ -1017,12 +1017,13 @@ DIV_ADD = [
     md("""
     ## The rest of the graph
 
-    `i` is used twice (in `j` and in `k`), and so is `h` (in `i` and in `j`).
+    Only `h` is created requiring grad; `d` and `f` are plain numbers. `i` is used twice
+    (in `j` and in `k`), and so is `h` (in `i` and in `j`).
     """),
     code("""
-    d = gradlab.tensor(2.0, requires_grad=True)
+    d = gradlab.tensor(2.0)
     e = c * d
-    f = gradlab.tensor(2.0, requires_grad=True)
+    f = gradlab.tensor(2.0)
     g = e * f
     h = gradlab.tensor(2.0, requires_grad=True)
     i = g / h
@@ -1052,7 +1053,10 @@ DIV_ADD = [
     In the picture they are drawn in those colours, with the blue nodes of the backward
     graph below them. `a` and `b` are not connected to anything: their product was taken
     before `c` joined the graph, so no operation links them to it. The picture only draws
-    what is on the graph behind `k`, so we name `a` and `b` explicitly to see them.
+    what is on the graph behind `k`, so we name `a` and `b` explicitly to see them. `d` and
+    `f` are yellow too, yet they appear on their own: the `MulBackward0` nodes of `e` and `g`
+    saved them (the gradient for `c` is multiplied by `d`, the one for `e` by `f`), and the
+    badge on their boxes says so.
     """),
     code("""
     gradlab.show(a, b, k)
@@ -1102,14 +1106,14 @@ DIV_ADD = [
     def watch(name, inputs):
         node = tensors[name].grad_fn
         def hook(sent, received):
-            out = ", ".join(f"{g.item():g} to {x}" for g, x in zip(sent, inputs))
+            out = ", ".join(f"{g.item():g} to {x}" for g, x in zip(sent, inputs) if g is not None)
             print(f"{node.name()} of {name} receives {received[0].item():g}, sends {out}")
         node.register_hook(hook)
 
     watch("k", ["j", "i"])
     watch("j", ["i", "h"])
     watch("i", ["g", "h"])
-    watch("g", ["e", "f"])
+    watch("g", ["e", "f"])  # f needs no gradient: nothing is sent to it
     watch("e", ["c", "d"])
     h.register_hook(lambda grad: print("AccumulateGrad of h receives", grad))
 
@@ -1131,7 +1135,8 @@ DIV_ADD = [
     h.grad, c.grad
     """),
     md("""
-    The other leaves on the graph got theirs, and the yellow ones got nothing:
+    The yellow leaves got nothing: they never asked for a gradient, so no edge of the
+    backward graph leads to them.
     """),
     code("""
     d.grad, f.grad, a.grad, b.grad
@@ -1237,9 +1242,9 @@ DIV_ADD = [
         b = gradlab.tensor(2.0)
         c = a * b
         c.requires_grad_()
-        d = gradlab.tensor(2.0, requires_grad=True)
+        d = gradlab.tensor(2.0)
         e = c * d
-        f = gradlab.tensor(2.0, requires_grad=True)
+        f = gradlab.tensor(2.0)
         g = e * f
         h = gradlab.tensor(2.0, requires_grad=True)
         i = g / h
@@ -1262,8 +1267,8 @@ DIV_ADD = [
     a = gradlab.tensor(2.0)
     b = gradlab.tensor(2.0)
     c = (a * b).requires_grad_()
-    d = gradlab.tensor(2.0, requires_grad=True)
-    f = gradlab.tensor(2.0, requires_grad=True)
+    d = gradlab.tensor(2.0)
+    f = gradlab.tensor(2.0)
     h = gradlab.tensor(4.0, requires_grad=True)
     i = c * d * f / h
     k = (i + h) * i
@@ -1280,8 +1285,8 @@ DIV_ADD = [
     a = gradlab.tensor([2.0, 3.0])
     b = gradlab.tensor([2.0, 1.0])
     c = (a * b).requires_grad_()
-    d = gradlab.tensor([2.0, 2.0], requires_grad=True)
-    f = gradlab.tensor([2.0, 2.0], requires_grad=True)
+    d = gradlab.tensor([2.0, 2.0])
+    f = gradlab.tensor([2.0, 2.0])
     h = gradlab.tensor([2.0, 4.0], requires_grad=True)
     i = c * d * f / h
     k = (i + h) * i
