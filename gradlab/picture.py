@@ -222,6 +222,10 @@ def show(*tensors: Any, direction: str = "LR") -> Picture:
         rec = tensors[0]
         states = final_states(rec)
         return Picture(build_scene(rec, states, rec.nodes, forward_edges(rec)), direction=direction)
+    wrong = [type(t).__name__ for t in tensors if not isinstance(t, Tensor)]
+    if wrong or not tensors:
+        got = f"got {', '.join(wrong)}" if wrong else "got nothing"
+        raise TypeError(f"gradlab.show() takes tensors or one Recording; {got}")
     rec = Recording(sys._getframe(1))
     for t in tensors:
         rec._tensor_key(t)

@@ -83,3 +83,12 @@ def test_show_of_a_recording_shows_the_final_state() -> None:
         and next(b for b in scene.boxes if b.key == e.dst).title == "UnbindBackward0"
     )
     assert labels == ["0", "1", "2"]
+
+
+def test_show_rejects_what_is_not_a_tensor() -> None:
+    import pytest
+
+    with pytest.raises(TypeError, match=r"takes tensors or one Recording; got int"):
+        gradlab.show(gradlab.tensor(1.0), 5)
+    with pytest.raises(TypeError, match="got nothing"):
+        gradlab.show()

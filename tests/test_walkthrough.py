@@ -226,3 +226,27 @@ def test_no_memory_growth_over_many_record_step_close_cycles() -> None:
     finally:
         tracemalloc.stop()
     assert after - before < 200_000, f"grew by {after - before} bytes over 800 cycles"
+
+
+def test_ops_inside_custom_functions_and_hooks_are_not_steps_of_their_own() -> None:
+    class Square(gradlab.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    with gradlab.record() as rec:
+        z = gradlab.tensor(3.0, requires_grad=True)
+        z.register_hook(lambda g: g * 2)
+        s = Square.apply(z)
+        s.backward()
+    kinds = [step.kind for step in rec.steps]
+    assert kinds.count("OpApplied") == 1  # Square itself; not the x * x inside it
+    assert rec.steps[kinds.index("OpApplied")].event.name == "Square"
+    assert kinds.count("HookFired") == 1
+    assert z.grad.item() == 12.0

@@ -180,7 +180,7 @@ class GraphTask:
             current = grads_in[index] if multi else grads_in
             if current is None:
                 return
-            result = fn(Tensor(current))
+            result = _call_hook(fn, Tensor(current))
             new = current if result is None else _checked_hook_result(fn, current, result)
             if multi:
                 grads_in[index] = new
@@ -202,7 +202,9 @@ class GraphTask:
             if hooks is not None:
                 for fn in tuple(hooks.pre.values()):
                     grad_tuple = tuple(grads_in) if multi else (grads_in,)
-                    result = fn(tuple(None if g is None else Tensor(g) for g in grad_tuple))
+                    result = _call_hook(
+                        fn, tuple(None if g is None else Tensor(g) for g in grad_tuple)
+                    )
                     if result is not None:
                         new = [None if g is None else g._data for g in result]
                         grads_in = new if multi else new[0]
@@ -221,8 +223,8 @@ class GraphTask:
                 grad_tuple = tuple(grads_in) if multi else (grads_in,)
                 for fn in tuple(hooks.post.values()):
                     wrapped = tuple(None if g is None else Tensor(g) for g in grads_out)
-                    result = fn(
-                        wrapped, tuple(None if g is None else Tensor(g) for g in grad_tuple)
+                    result = _call_hook(
+                        fn, wrapped, tuple(None if g is None else Tensor(g) for g in grad_tuple)
                     )
                     if result is not None:
                         grads_out = tuple(None if g is None else g._data for g in result)
@@ -238,6 +240,12 @@ class GraphTask:
 
     def _accumulates(self, node: AccumulateGrad) -> bool:
         return self.capture is None or self.accumulate
+
+
+def _call_hook(fn: Any, *args: Any) -> Any:
+    """Run a user's hook; the ops it runs inside belong to the hook's own step."""
+    with ev.muted():
+        return fn(*args)
 
 
 def _checked_hook_result(fn: Any, current: np.ndarray, result: Any) -> np.ndarray:

@@ -17,7 +17,8 @@ stream drives ``Tensor.backward()``, the recorder and the stepper alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,18 @@ def emit(event: Any) -> None:
     """Hand ``event`` to every listener."""
     for listener in tuple(listeners):
         listener(event)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Announce nothing inside the block: the ops a custom ``Function`` or a hook runs
+    internally belong to that one step, not to the learner's program."""
+    saved = listeners[:]
+    listeners.clear()
+    try:
+        yield
+    finally:
+        listeners[:] = saved
 
 
 # --- forward events -------------------------------------------------------------------

@@ -91,7 +91,7 @@ class BackwardCFunction(Node, FunctionCtx):
             Tensor(g) if g is not None else Tensor(np.zeros(s, self._dtype)) if zeros else None
             for g, s in zip(grads, self._shapes)
         ]
-        with no_grad():
+        with no_grad(), events.muted():
             result = self._forward_cls.backward(self, *materialized)
         result = result if isinstance(result, tuple) else (result,)
         if len(result) != len(self._arg_is_tensor):
@@ -160,7 +160,7 @@ class Function:
         ctx.needs_input_grad = tuple(recording and needs_grad(a) for a in args)
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         ctx._input_shapes = tuple(t.shape for t in tensors)
-        with no_grad():
+        with no_grad(), events.muted():
             result = cls.forward(ctx, *args)
         outputs = result if isinstance(result, tuple) else (result,)
         wrapped = tuple(
