@@ -10,44 +10,24 @@ import subprocess
 import sys
 from collections.abc import Callable
 
+import ipywidgets
 import pytest
 
-ipywidgets = pytest.importorskip("ipywidgets")
-
-from gradlab.widgets import Stepper  # noqa: E402
-from tests.fake_walkthrough import LESSON1, FakeStep, FakeWalkthrough  # noqa: E402
+from gradlab.widgets import Stepper
+from tests.fake_walkthrough import LESSON1, FakeStep, FakeWalkthrough
 
 
 def real_walkthrough() -> object:
     """``c = a * b; c.backward()`` recorded and wrapped in a real ``gradlab.Walkthrough``."""
     import gradlab
 
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0, requires_grad=True)
-        b = gradlab.tensor(3.0)
-        c = a * b
-        c.backward()
-    return gradlab.Walkthrough(rec)
+    return gradlab.Walkthrough(gradlab.examples.multiply())
 
 
-def _real_available() -> bool:
-    try:
-        real_walkthrough()
-    except Exception:
-        return False
-    return True
-
-
-WALKTHROUGHS: list[object] = [pytest.param(FakeWalkthrough.lesson1, id="fake")]
-WALKTHROUGHS.append(
-    pytest.param(
-        real_walkthrough,
-        id="real",
-        marks=pytest.mark.skipif(
-            not _real_available(), reason="gradlab.Walkthrough is not available yet"
-        ),
-    )
-)
+WALKTHROUGHS = [
+    pytest.param(FakeWalkthrough.lesson1, id="fake"),
+    pytest.param(real_walkthrough, id="real"),
+]
 
 
 @pytest.fixture(params=WALKTHROUGHS)
