@@ -194,3 +194,14 @@ def test_repr_is_short_and_stable() -> None:
 def test_import_gradlab_does_not_import_ipywidgets() -> None:
     code = "import sys, gradlab; assert 'ipywidgets' not in sys.modules, 'ipywidgets loaded'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_full_size_toggle_switches_between_fitted_and_natural_size() -> None:
+    s = Stepper(FakeWalkthrough.lesson1())
+    assert "max-width:100%;height:auto" in s.frame.value
+    s.full_size.value = True
+    assert 'style="max-width:none"' in s.frame.value
+    s.next_button.click()  # stays at full size while stepping
+    assert 'style="max-width:none"' in s.frame.value
+    s.full_size.value = False
+    assert "max-width:100%;height:auto" in s.frame.value

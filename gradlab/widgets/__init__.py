@@ -44,16 +44,20 @@ class WalkthroughLike(Protocol):
     def frame_svg(self, i: int) -> str: ...
 
 
-def _inline_svg(svg: str) -> str:
-    """Make an SVG document embeddable in HTML: drop the XML prolog and let it shrink to fit.
+def _inline_svg(svg: str, fit: bool = True) -> str:
+    """Make an SVG document embeddable in HTML: drop the XML prolog and, with ``fit``, let
+    it shrink to the available width (else it keeps its own size and the frame scrolls).
 
     >>> _inline_svg('<?xml version="1.0"?><svg width="10pt"></svg>')
     '<svg style="max-width:100%;height:auto" width="10pt"></svg>'
+    >>> _inline_svg('<?xml version="1.0"?><svg width="10pt"></svg>', fit=False)
+    '<svg style="max-width:none" width="10pt"></svg>'
     """
     match = _SVG_START.search(svg)
     if match is None:
         return svg
-    return '<svg style="max-width:100%;height:auto"' + svg[match.end() :]
+    style = "max-width:100%;height:auto" if fit else "max-width:none"
+    return f'<svg style="{style}"' + svg[match.end() :]
 
 
 class Stepper(widgets.VBox):
@@ -103,6 +107,13 @@ class Stepper(widgets.VBox):
             layout=widgets.Layout(flex="1 1 auto", min_width="8em"),
         )
         self.counter = widgets.HTML(layout=widgets.Layout(margin="0 0.5em 0 0.8em"))
+        # on a projector a wide graph fitted to the width gets small: show it at full size
+        self.full_size = widgets.ToggleButton(
+            value=False,
+            description="Full size",
+            tooltip="Show the picture at its full size (scroll to move around)",
+            layout=widgets.Layout(width="auto", min_width="6em"),
+        )
         self.source = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.narration = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.frame = widgets.HTML(layout=widgets.Layout(width="100%", overflow="auto"))
@@ -112,6 +123,7 @@ class Stepper(widgets.VBox):
         self.next_button.on_click(lambda _: self._go(self.walkthrough.index + 1))
         self.reset_button.on_click(lambda _: self._go(0))
         self.slider.observe(self._on_slider, names="value")
+        self.full_size.observe(lambda _: self._show_frame(), names="value")
 
         controls = widgets.HBox(
             [
@@ -121,6 +133,7 @@ class Stepper(widgets.VBox):
                 self.play,
                 self.slider,
                 self.counter,
+                self.full_size,
             ],
             layout=widgets.Layout(align_items="center", width="100%"),
         )
@@ -134,6 +147,7 @@ class Stepper(widgets.VBox):
             "play": self.play,
             "slider": self.slider,
             "counter": self.counter,
+            "full-size": self.full_size,
             "source": self.source,
             "narration": self.narration,
             "frame": self.frame,
@@ -142,6 +156,11 @@ class Stepper(widgets.VBox):
             widget.add_class(f"gradlab-stepper-{part}")
         self.walkthrough.goto(start)
         self.refresh()
+
+    def _show_frame(self) -> None:
+        w = self.walkthrough
+        svg = _inline_svg(w.frame_svg(int(w.index)), fit=not self.full_size.value) if len(w) else ""
+        self.frame.value = f'<div class="gradlab-frame" style="max-width:100%">{svg}</div>'
 
     def __repr__(self) -> str:
         """A short, stable text (shown where widgets cannot render, compared by nbval)."""
@@ -174,10 +193,7 @@ class Stepper(widgets.VBox):
         phase = str(w.phase)
         colour = _PHASE_COLOURS.get(phase, "#3a3a3a")
         # The counter is set last, so a front end showing the new counter has the rest too.
-        self.frame.value = (
-            '<div class="gradlab-frame" style="max-width:100%">'
-            f"{_inline_svg(w.frame_svg(i)) if n else ''}</div>"
-        )
+        self._show_frame()
         narration = html.escape(str(w.narration)).replace("\n", "<br>")
         self.narration.value = (
             '<div style="font-size:1.15em;line-height:1.45;margin:0.2em 0 0.4em 0;'
