@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from tests.browser import (
     CHROMIUM,
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 TORCH_PIN = "torch==2.13.0"
+
+# In CI, property tests draw the same examples every run: a red build is then reproducible,
+# never a roll of the dice. Locally they explore new examples each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # Notebooks under tests/ are test data, not lessons: keep nbval (--nbval) away from them.
 collect_ignore_glob = ["*.ipynb"]
