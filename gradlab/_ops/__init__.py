@@ -2,15 +2,14 @@
 op's backward node next to its forward function."""
 
 from gradlab._ops.arithmetic import add, div, matmul, mul, pow, rdiv, reciprocal, rpow, rsub, sub
+from gradlab._ops.indexing import getitem, setitem
 from gradlab._ops.inplace import add_, div_, fill_, mul_, sub_, zero_
 from gradlab._ops.pointwise import abs, clone, compare, exp, log, neg, relu, sigmoid, sqrt, tanh
 from gradlab._ops.reduction import mean, sum
 from gradlab._ops.shape import (
     cat,
-    getitem,
     permute,
     reshape,
-    setitem,
     stack,
     transpose,
     unbind,

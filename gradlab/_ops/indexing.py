@@ -1,0 +1,287 @@
+"""Indexing: ``x[i]``, ``x[a:b]``, ``x[None]``, index tensors and masks, and ``x[i] = v``.
+
+Basic indexing is a chain of views, one PyTorch node per step (``SelectBackward0``,
+``SliceBackward0``, ``UnsqueezeBackward0``); advanced indexing gathers a copy
+(``IndexBackward0``). Writing through an index is an in-place change (``CopySlices``).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from gradlab._ops._common import Node, Tensor, announce, edge, grad_enabled, make_node, sum_to
+from gradlab._ops.shape import _ShapeNode, expand, reshape, unsqueeze, view_of
+from gradlab.autograd.saved import unpack
+
+
+class SelectBackward0(_ShapeNode):
+    """out = self[..., index, ...] along ``dim``  →  zeros with ``grad`` placed at ``index``."""
+
+    __slots__ = ("_saved_dim", "_saved_index")
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        full = np.zeros(self._self_sizes, dtype=np.asarray(grad).dtype)
+        np.moveaxis(full, self._saved_dim, 0)[self._saved_index] = grad
+        return (full,)
+
+
+class SliceBackward0(_ShapeNode):
+    """out = self[start:end:step] along ``dim``  →  zeros with ``grad`` placed in the slice."""
+
+    __slots__ = ("_saved_dim", "_saved_start", "_saved_end", "_saved_step")
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        full = np.zeros(self._self_sizes, dtype=np.asarray(grad).dtype)
+        where = slice(self._saved_start, self._saved_end, self._saved_step)
+        np.moveaxis(full, self._saved_dim, 0)[where] = np.moveaxis(grad, self._saved_dim, 0)
+        return (full,)
+
+
+class _SavesIndices(Node):
+    """A node that keeps an advanced index (freed after backward, like a saved tensor)."""
+
+    __slots__ = ()
+    _saved = ("_index",)
+
+    @property
+    def _saved_indices(self) -> tuple[Tensor | None, ...]:
+        """The index tensors, ``None`` for a dimension taken whole (PyTorch's view)."""
+        index = unpack(self._index)
+        return tuple(None if isinstance(i, slice) else Tensor(np.asarray(i)) for i in index)
+
+
+class IndexBackward0(_SavesIndices, _ShapeNode):
+    """out = self[indices] (advanced indexing)  →  ``grad`` added back at the indices."""
+
+    __slots__ = ("_index",)
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        full = np.zeros(self._self_sizes, dtype=np.asarray(grad).dtype)
+        np.add.at(full, unpack(self._index), grad)
+        return (full,)
+
+
+def _select(x: Tensor, dim: int, index: int, position: int) -> Tensor:
+    """``x`` at ``index`` along ``dim``; an error names the index's ``position`` in the
+    indexing tuple, as PyTorch's does."""
+    size = x.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(
+            f"index {index} is out of bounds for dimension {position} with size {size}"
+        )
+    node = make_node(SelectBackward0, x)
+    if node is not None:
+        node._self_sizes, node._saved_dim, node._saved_index = x.shape, dim, index
+    data = np.moveaxis(x._storage(), dim, 0)[index, ...]  # `...`: a 0-d view, not a copy
+    return announce("select", view_of(x, data, node, "select"), node, x)
+
+
+def _slice(x: Tensor, dim: int, where: slice) -> Tensor:
+    start, stop, step = where.indices(x.shape[dim])
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    node = make_node(SliceBackward0, x)
+    if node is not None:
+        node._self_sizes, node._saved_dim, node._saved_step = x.shape, dim, step
+        node._saved_start = 0 if where.start is None else operator.index(where.start)
+        node._saved_end = _INT64_MAX if where.stop is None else operator.index(where.stop)
+    data = np.moveaxis(np.moveaxis(x._storage(), dim, 0)[start:stop:step], 0, dim)
+    return announce("slice", view_of(x, data, node, "slice"), node, x)
+
+
+_INT64_MAX = 9223372036854775807
+
+
+def _is_basic(item: Any) -> bool:
+    return (
+        item is None
+        or item is Ellipsis
+        or isinstance(item, (int, slice, np.integer))
+        and not isinstance(item, bool)
+    )
+
+
+def _as_index(item: Any) -> Any:
+    if isinstance(item, Tensor):
+        return item._storage()
+    if isinstance(item, list):
+        return np.asarray(item)
+    return item
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]``: integers select, slices slice, ``None`` adds a dimension (each a view
+    with PyTorch's node); index tensors, lists and masks gather a copy (``IndexBackward0``)."""
+    items = tuple(
+        i if _is_basic(i) else _as_index(i)
+        for i in (index if isinstance(index, tuple) else (index,))
+    )
+    consumed = sum(_width(i) for i in items)
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+    out, dim = x, 0
+    advanced: dict[int, np.ndarray] = {}
+    for position, item in enumerate(items):
+        if not _is_basic(item):
+            advanced[dim] = item
+            dim += _width(item)
+        elif item is Ellipsis:
+            dim += x.ndim - consumed
+        elif item is None:
+            out = unsqueeze(out, dim)
+            dim += 1
+        elif isinstance(item, slice):
+            # PyTorch skips a full ':' inside a tuple, but not a lone one (x[:])
+            if item != slice(None) or not isinstance(index, tuple):
+                out = _slice(out, dim, item)
+            dim += 1
+        else:
+            out = _select(out, dim, operator.index(item), position)
+    if advanced:
+        key, dim = [], 0
+        while dim <= max(advanced):
+            key.append(advanced.get(dim, slice(None)))
+            dim += _width(key[-1])
+        return _gather(out, tuple(key))
+    return out if out is not x else _alias(x)
+
+
+def _width(item: Any) -> int:
+    """How many dimensions of the tensor an index item consumes."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+        return max(item.ndim, 1)
+    return 1
+
+
+class AliasBackward0(Node):
+    """out = self (a new view of the same values, as ``x[...]``)  →  ``grad``."""
+
+    __slots__ = ()
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        return (grad,)
+
+
+def _alias(x: Tensor) -> Tensor:
+    node = make_node(AliasBackward0, x)
+    return announce("alias", view_of(x, x._storage()[...], node, "alias"), node, x)
+
+
+def _gather(x: Tensor, index: tuple[Any, ...]) -> Tensor:
+    try:
+        data = x._storage()[index]
+    except IndexError as error:
+        raise IndexError(str(error).replace(" axis ", " dimension ")) from None
+    node = make_node(IndexBackward0, x)
+    if node is not None:
+        node._self_sizes, node._index = x.shape, index
+    return announce("index", Tensor(data, node), node, x)
+
+
+class CopySlices(Node):
+    """self[index] = value  →  ``grad`` with the overwritten part zeroed for self, and the
+    gradient of that part (summed to value's shape) for value."""
+
+    __slots__ = ("_index", "_value_shape")
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        index = unpack(self._index)
+        rest = np.array(grad, copy=True)
+        rest[index] = 0
+        part = sum_to(np.asarray(grad)[index], self._value_shape)
+        return rest, part
+
+
+class CopyBackwards(CopySlices):
+    """self[:] = value (the whole tensor, no view in between): ``copy_``."""
+
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
+
+class FillBackward3(CopySlices):
+    """self[:] = number or 0-d tensor (the whole tensor): ``fill_``."""
+
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "FillBackward3"
+
+
+class IndexPutBackward0(_SavesIndices, CopySlices):
+    """self[indices] = value with index tensors, lists or a mask: the same gradients as
+    ``CopySlices``; the indices are saved (and freed after backward)."""
+
+    __slots__ = ()
+    _saved_accumulate = False
+
+    def name(self) -> str:
+        return type(self).__name__
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    """``x[index] = value``: an in-place change (the version goes up)."""
+    from gradlab._ops.inplace import check_inplace, finish_inplace
+
+    items = index if isinstance(index, tuple) else (index,)
+    basic = any(map(_is_basic, items))
+    if basic and _setitem_node(items, value, basic) is CopySlices:
+        check_inplace(x, "a view of ")  # PyTorch writes through a view of x
+    else:
+        check_inplace(x)
+    key = tuple(_as_index(i) for i in items)
+    storage = x._storage()
+    try:
+        target = np.shape(storage[key])
+    except IndexError as error:
+        raise IndexError(str(error).replace(" axis ", " dimension ")) from None
+    if isinstance(value, Tensor):
+        value = _fit_value(value, target, basic)  # fails before anything is written
+    node = None
+    if grad_enabled() and (x.requires_grad or isinstance(value, Tensor) and value.requires_grad):
+        node = _setitem_node(items, value, basic)((edge(x), edge(value)))
+        node._index = key
+        node._value_shape = np.shape(value._data if isinstance(value, Tensor) else value)
+    storage[key] = value._data if isinstance(value, Tensor) else value
+    finish_inplace("setitem", x, value, node)
+
+
+def _setitem_node(items: tuple[Any, ...], value: Any, basic: bool) -> type[Node]:
+    """PyTorch's node for ``x[items] = value``: on a view of ``x`` (``CopySlices``), with
+    index tensors (``IndexPutBackward0``), or on all of ``x`` (``copy_`` or ``fill_``)."""
+    if not basic:
+        return IndexPutBackward0
+    if all(i is Ellipsis or i == slice(None) for i in items):
+        return CopyBackwards if isinstance(value, Tensor) and value.ndim else FillBackward3
+    return CopySlices
+
+
+def _fit_value(value: Tensor, target: tuple[int, ...], basic: bool) -> Tensor:
+    """The value of ``x[index] = value`` in the indexed part's shape, as PyTorch makes it:
+    leading 1s dropped (``view``), then ``expand``ed; a 0-d value is used as it is."""
+    if value.shape == target or value.ndim == 0:
+        return value
+    sizes = list(value.shape)
+    while sizes and sizes[0] == 1:
+        sizes.pop(0)
+    if not basic:
+        try:
+            np.broadcast_to(np.empty(sizes, np.bool_), target)
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
+                f"to indexing result of shape {list(target)}"
+            ) from None
+        return value
+    value = reshape(value, tuple(sizes), "view")
+    return value if value.shape == target else expand(value, target)
