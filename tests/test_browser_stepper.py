@@ -27,26 +27,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "stepper.png"
 
-LESSON5 = """\
-import gradlab
-
-with gradlab.record() as rec:
-    a = gradlab.tensor(2.0)
-    b = gradlab.tensor(2.0)
-    d = gradlab.tensor(2.0)
-    f = gradlab.tensor(2.0)
-    h = gradlab.tensor(2.0, requires_grad=True)
-    c = a * b
-    c.requires_grad_()
-    e = c * d
-    g = e * f
-    i = g / h
-    j = i + h
-    k = j * i
-    i.retain_grad()
-    k.backward()"""
-
-CELLS = [LESSON5, "gradlab.widgets.Stepper(gradlab.Walkthrough(rec))"]
+# the spec's lesson-5 program, recorded (gradlab/examples.py)
+CELLS = [
+    "import gradlab\n\nrec = gradlab.examples.div_add_graph()",
+    "gradlab.widgets.Stepper(gradlab.Walkthrough(rec))",
+]
 
 
 def _shows_backward_node(state: dict[str, Any]) -> bool:
@@ -131,9 +116,7 @@ def test_walkthrough_html_steps_without_a_kernel(tmp_path: Path, browser_page: A
     """``Walkthrough.to_html()`` opened from a file steps with its buttons and arrow keys."""
     import gradlab
 
-    namespace: dict[str, Any] = {"gradlab": gradlab}
-    exec(compile(LESSON5, "<lesson5>", "exec"), namespace)  # noqa: S102
-    walkthrough = gradlab.Walkthrough(namespace["rec"])
+    walkthrough = gradlab.Walkthrough(gradlab.examples.div_add_graph())
     page_path = tmp_path / "walkthrough.html"
     page_path.write_text(walkthrough.to_html(), encoding="utf-8")
 
