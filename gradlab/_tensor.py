@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gradlab import _dtype
+from gradlab import autograd as _autograd
 from gradlab._formatting import format_tensor
 from gradlab.autograd import events
 from gradlab.autograd.graph import AccumulateGrad, Node, RemovableHandle, add_hook
@@ -270,9 +271,7 @@ class Tensor:
         ``gradient`` is d(something)/d(self); it may be omitted for one-element tensors
         (1 is used). The graph's saved tensors are freed unless ``retain_graph=True``.
         """
-        from gradlab.autograd import backward
-
-        backward(
+        _autograd.backward(
             [self], None if gradient is None else [gradient], retain_graph, create_graph, inputs
         )
 

@@ -47,7 +47,7 @@ def _roots(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None) -> tuple[
         if grad is None:
             if out.requires_grad and out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            grad_data = np.ones(out.shape, dtype=out._data.dtype)
+            grad_data = np.ones(out._data.shape, dtype=out._data.dtype)
         else:
             grad_data = getattr(grad, "_data", None)
             if grad_data is None:

@@ -69,33 +69,39 @@ class GraphTask:
         trace = self.trace
         capturing = self.capture is not None
         starts = dict.fromkeys(n for n, _ in self.roots)
-        self._skip: set[Node] = set()
+        skip: set[Node] = set()
+        targets: dict[Node, list[int]] = {}
         if not capturing:
             deps = _count_dependencies(starts)
         else:
             deps, useful = _prune(self.roots, {n for n, _ in self.capture})
             starts = {n: None for n in starts if n in useful}
             if not self.accumulate:
-                self._skip = {
+                skip = {
                     n
                     for n, _ in self.capture
                     if not any(t in useful for t, _ in n.next_functions if t is not None)
                 }
-        skip = self._skip
-        targets: dict[Node, list[int]] = {}
-        for node, index in self.capture or ():
-            targets.setdefault(node, []).append(index)
+            for node, index in self.capture:
+                targets.setdefault(node, []).append(index)
+        self._skip = skip
         buffers: dict[Node, Any] = {}
-        for (node, index), grad in zip(self.roots, self.grads, strict=True):
+        for (node, index), grad in zip(self.roots, self.grads):
             _deliver(buffers, node, index, grad)
         if trace:
             yield ev.BackwardStarted(self.roots, self.grads)
 
         ready: list[tuple[int, Node]] = []
+        pending = None
         for node in starts:
             if node not in deps:
-                heappush(ready, (-node._seq, node))
-        pending = heappop(ready)[1] if len(ready) == 1 else None
+                if pending is None:
+                    pending = node
+                else:  # several roots: the newest runs first
+                    heappush(ready, (-node._seq, node))
+        if ready:
+            heappush(ready, (-pending._seq, pending))
+            pending = heappop(ready)[1]
         executed = 0
         while True:
             if pending is not None:
