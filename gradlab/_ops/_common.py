@@ -165,15 +165,22 @@ def broadcast_error(a: Any, b: Any) -> RuntimeError:
 
 
 def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
-    """Sum a gradient over the dimensions that broadcasting expanded, back to ``shape``."""
+    """Sum a gradient over the dimensions that broadcasting expanded, back to ``shape``
+    (a fresh array, so ``AccumulateGrad`` may keep it without copying)."""
     if np.shape(grad) == shape:
         return grad
     grad = np.asarray(grad)
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+    if lead:
+        grad = np.add.reduce(grad, axis=tuple(range(lead)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if ones:
+        grad = np.add.reduce(grad, axis=ones, keepdims=True)
+    return grad
+
+
+def _cast(grad: Any, dtype: np.dtype) -> Any:
+    return grad if getattr(grad, "dtype", None) == dtype else np.asarray(grad, dtype=dtype)
 
 
 class BinaryNode(Node):
@@ -187,9 +194,9 @@ class BinaryNode(Node):
             return grad_a, grad_b
         (shape_a, dtype_a), (shape_b, dtype_b) = self._fit
         if grad_a is not None:
-            grad_a = np.asarray(sum_to(grad_a, shape_a), dtype=dtype_a)
+            grad_a = _cast(sum_to(grad_a, shape_a), dtype_a)
         if grad_b is not None:
-            grad_b = np.asarray(sum_to(grad_b, shape_b), dtype=dtype_b)
+            grad_b = _cast(sum_to(grad_b, shape_b), dtype_b)
         return grad_a, grad_b
 
     def remember_inputs(self, out: Any, a: Any, b: Any) -> None:
