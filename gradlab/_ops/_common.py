@@ -76,6 +76,9 @@ def make_node(cls: type[Node], *inputs: Any) -> Node | None:
     (grad mode is off, or no input requires grad)."""
     if not _grad_mode["enabled"]:
         return None
+    if len(inputs) == 1:  # most ops: one input, one edge
+        only = edge(inputs[0])
+        return None if only is NO_EDGE else cls((only,))
     edges = tuple(map(edge, inputs))
     if edges.count(NO_EDGE) == len(edges):
         return None

@@ -338,13 +338,20 @@ class MmBackward0(BinaryNode):
         "_self",
         "_mat2",
         "_saved_self_sym_sizes",
-        "_saved_self_sym_strides",
         "_saved_mat2_sym_sizes",
-        "_saved_mat2_sym_strides",
+        "_layouts",
     )
     _saved = ("_self", "_mat2")
     _saved_self = saved_attribute("_self")
     _saved_mat2 = saved_attribute("_mat2")
+
+    @property
+    def _saved_self_sym_strides(self) -> tuple[int, ...]:
+        return _element_strides(self._layouts[0])
+
+    @property
+    def _saved_mat2_sym_strides(self) -> tuple[int, ...]:
+        return _element_strides(self._layouts[1])
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
         return (
@@ -390,10 +397,13 @@ _MATMUL = {
 }
 
 
-def _strides(t: Tensor) -> tuple[int, ...]:
-    """The tensor's strides in elements, as ``Tensor.stride()`` gives them in PyTorch."""
-    data = t._data
-    return tuple(s // data.itemsize for s in np.asarray(data).strides)
+def _element_strides(layout: tuple[tuple[int, ...], int] | None) -> tuple[int, ...]:
+    """Strides in elements, as ``Tensor.stride()`` gives them in PyTorch, from numpy's byte
+    strides and item size (kept as they were at save time; () when not saved)."""
+    if layout is None:
+        return ()
+    strides, itemsize = layout
+    return tuple(n // itemsize for n in strides)
 
 
 def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
@@ -442,8 +452,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         node._self = None if edge_b is NO_EDGE else SavedTensor(a)
         if cls is MmBackward0:  # sizes always, strides of the inputs that need a gradient
             node._saved_self_sym_sizes, node._saved_mat2_sym_sizes = ad.shape, bd.shape
-            node._saved_self_sym_strides = () if edge_a is NO_EDGE else _strides(a)
-            node._saved_mat2_sym_strides = () if edge_b is NO_EDGE else _strides(b)
+            node._layouts = (  # PyTorch saves the strides of the inputs that need a gradient
+                None if edge_a is NO_EDGE else (ad.strides, ad.itemsize),
+                None if edge_b is NO_EDGE else (bd.strides, bd.itemsize),
+            )
     out = Tensor(data, node)
     return announce("matmul", out, node, a, b) if events.listeners else out
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from gradlab._ops._common import Node, Tensor, announce, as_float, make_node, operands
+from gradlab.autograd import events
 from gradlab.autograd.saved import SavedTensor, saved_attribute, unpack
 
 
@@ -26,7 +27,7 @@ def unary(
                 SavedTensor(out, output_of=cls.__name__) if slot == "_result" else SavedTensor(x)
             )
             setattr(node, slot, saved)
-    return announce(name, out, node, *(inputs or (x,)))
+    return announce(name, out, node, *(inputs or (x,))) if events.listeners else out
 
 
 class _SavesSelf(Node):
