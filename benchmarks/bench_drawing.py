@@ -21,7 +21,7 @@ FIRST_PICTURE = """
 import time
 t0 = time.perf_counter()
 from gradlab.drawing import layout, render_{fmt}
-from gradlab.drawing.examples import synthetic_scene
+from gradlab.drawing.sample_scenes import synthetic_scene
 t1 = time.perf_counter()
 s = synthetic_scene({n}, seed=7)
 render_{fmt}(s, layout(s))
@@ -33,7 +33,7 @@ print(f"{{(t1 - t0) * 1000:.0f}} {{(t2 - t1) * 1000:.0f}}")
 def stepper_frames(n_boxes: int, seed: int = 7) -> list[tuple[object, object]]:
     """(scene, highlight) pairs: forward build-up, then backward steps."""
     from gradlab.drawing import Highlight, Scene
-    from gradlab.drawing.examples import synthetic_scene
+    from gradlab.drawing.sample_scenes import synthetic_scene
 
     full = synthetic_scene(n_boxes, seed=seed)
     frames: list[tuple[object, object]] = []

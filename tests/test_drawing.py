@@ -27,7 +27,7 @@ from gradlab.drawing import (
     render_png,
     render_svg,
 )
-from gradlab.drawing.examples import lesson_scene, synthetic_scene, tensor_box
+from gradlab.drawing.sample_scenes import lesson_scene, synthetic_scene, tensor_box
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -547,7 +547,7 @@ def test_same_bytes_twice_and_across_processes() -> None:
     code = (
         "import sys, hashlib\n"
         "from gradlab.drawing import Highlight, layout, render_png, render_svg\n"
-        "from gradlab.drawing.examples import lesson_scene\n"
+        "from gradlab.drawing.sample_scenes import lesson_scene\n"
         "s = lesson_scene()\n"
         "hl = Highlight(active={'c.grad_fn'}, edge_notes={('e.grad_fn', 'c.grad_fn'): 'grad 4.'},"
         " box_notes={'a': '+= 12.'}, error={'c'})\n"
@@ -649,7 +649,7 @@ def test_fonts_are_at_least_10pt_and_rc_is_untouched() -> None:
 def test_drawing_does_not_import_pyplot() -> None:
     code = (
         "import sys\nfrom gradlab.drawing import layout, render_png\n"
-        "from gradlab.drawing.examples import lesson_scene\n"
+        "from gradlab.drawing.sample_scenes import lesson_scene\n"
         "s = lesson_scene(); render_png(s, layout(s))\n"
         "print('matplotlib.pyplot' in sys.modules)"
     )

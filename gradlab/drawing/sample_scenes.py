@@ -3,7 +3,7 @@
 Used by the tests and benchmarks, and handy to try a renderer::
 
     from gradlab.drawing import layout, render_png
-    from gradlab.drawing.examples import lesson_scene, synthetic_scene
+    from gradlab.drawing.sample_scenes import lesson_scene, synthetic_scene
 
     s = lesson_scene()
     png = render_png(s, layout(s))
