@@ -196,7 +196,9 @@ START_HERE = [
     * the line of code that caused the step is shown above the picture, and a sentence
       explains the step with the real numbers;
     * the part of the picture that the step is about is highlighted. Forward steps grow the
-      graph; backward steps move a gradient along one arrow.
+      graph; backward steps move a gradient along one arrow;
+    * **Full size** shows a wide picture at its own size instead of fitting it to the
+      width (for a projector); scroll to move around it.
 
     (If you want the widget object itself, `gradlab.widgets.Stepper(walk)` builds it
     explicitly.) Run the next cell and press **Next ▶**.
