@@ -133,11 +133,7 @@ class GraphTask:
                 if remaining is None:  # no node, or pruned from this pass
                     continue
                 if grad is not None:
-                    if target.multi_output:
-                        total = _deliver(buffers, target, index, grad)
-                    else:
-                        old = buffers.get(target)
-                        total = buffers[target] = grad if old is None else old + grad
+                    total = _deliver(buffers, target, index, grad)
                     if trace:
                         yield ev.GradientSent(node, position, target, index, grad, total)
                 if remaining > 1:
@@ -156,7 +152,7 @@ class GraphTask:
                 else:
                     heappush(ready, (-target._seq, target))
             # hold no gradient past its hand-over, so AccumulateGrad may keep it uncopied
-            grads_in = grads_out = grad = total = old = None
+            grads_in = grads_out = grad = total = None
         if trace:
             yield ev.BackwardFinished(executed)
 

@@ -300,18 +300,21 @@ class Renderer:
         group.bounds = (r.x - 4, r.y - 4, r.right + 4, r.bottom + 4)
         group.set_visible(False)
         self._add(group)
+        note = self._note(r.x, r.y - 5, ha="left", va="bottom", zorder=8)
+        return _BoxArt(group, patch, rule, title, word, [], tag, note)
+
+    def _note(self, x: float, y: float, **kw: Any) -> Text:
+        """A hidden highlight note (a value on an edge, a change by a box), shown per frame."""
         note = self._text(
-            r.x,
-            r.y - 5,
+            x,
+            y,
             "bold",
-            ha="left",
-            va="bottom",
-            zorder=8,
             bbox={"boxstyle": "round,pad=0.3", "fc": NOTE_FILL, "ec": ACCENT, "lw": 1.4},
+            **kw,
         )
         note.set_visible(False)
         self.fig.add_artist(note)
-        return _BoxArt(group, patch, rule, title, word, [], tag, note)
+        return note
 
     def _edge_art(self, route: Route, label: str) -> _EdgeArt:
         line = PathPatch(_path(route, ARROW_LEN), fill=False, zorder=1.5)
@@ -338,17 +341,7 @@ class Renderer:
             lab.set_visible(False)
             self._add(lab)
         x, y = route.label_at
-        note = self._text(
-            x,
-            y,
-            "bold",
-            ha="center",
-            va="center",
-            zorder=7,
-            bbox={"boxstyle": "round,pad=0.3", "fc": NOTE_FILL, "ec": ACCENT, "lw": 1.4},
-        )
-        note.set_visible(False)
-        self.fig.add_artist(note)
+        note = self._note(x, y, ha="center", va="center", zorder=7)
         return _EdgeArt(route, line, head, lab, note)
 
     # ---- legend ------------------------------------------------------------------------

@@ -87,20 +87,15 @@ class Stepper(widgets.VBox):
         self.prev_button = button("◀ Prev", "Previous step")
         self.next_button = button("Next ▶", "Next step", "primary")
         self.reset_button = button("Reset", "Back to the first step")
+        steps = {"value": start, "min": 0, "max": last, "step": 1}  # Play and slider agree
         self.play = widgets.Play(
-            value=start,
-            min=0,
-            max=last,
-            step=1,
+            **steps,
             interval=PLAY_INTERVAL_MS,
             show_repeat=False,
             tooltip="Play the steps",
         )
         self.slider = widgets.IntSlider(
-            value=start,
-            min=0,
-            max=last,
-            step=1,
+            **steps,
             readout=False,
             continuous_update=True,
             description="",
