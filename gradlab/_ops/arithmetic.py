@@ -22,7 +22,6 @@ from gradlab._ops._common import (
     compute,
     make_binary_node,
     make_node,
-    needs_grad,
     operands,
     scalar,
 )
@@ -161,7 +160,7 @@ def mul_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
     node = make_binary_node(MulBackward0, a, b)
     if node is not None:
         edge_a, edge_b = node.next_functions
-        node._other = None if edge_a is NO_EDGE else b if type(b) is not Tensor else SavedTensor(b)
+        node._other = None if edge_a is NO_EDGE else save(b)
         node._self = None if edge_b is NO_EDGE else SavedTensor(a)
         node.remember_inputs(data, a, b)
     return data, node
@@ -209,7 +208,7 @@ def div_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
     node = make_binary_node(DivBackward0, a, b)
     if node is not None:
         node._other = save(b)
-        node._self = save(a) if needs_grad(b) else None
+        node._self = None if node.next_functions[1] is NO_EDGE else SavedTensor(a)
         node.remember_inputs(data, a, b)
     return data, node
 
