@@ -102,7 +102,6 @@ class Recording:
         self._keys: dict[int, str] = {}  # id(tensor or node) -> key
         self._signatures: dict[str, tuple] = {}
         self._frame = frame
-        self.error: BaseException | None = None
 
     # --- what the pictures ask ------------------------------------------------------
 
@@ -276,10 +275,9 @@ class Recording:
         self._name_from_frame()
         for key in self.tensors:
             self.names.setdefault(key, f"tensor {key[1:]}")
-        if error is not None and not any(s.kind == "BackwardFailed" for s in self.steps[-1:]):
+        if error is not None and not (self.steps and self.steps[-1].kind == "BackwardFailed"):
             source, lineno = _user_line(error.__traceback__)
             self.steps.append(Step(len(self.steps), "Error", error, "error", source, lineno))
-        self.error = error
         self._frame = None
 
 
