@@ -17,6 +17,7 @@ ipywidgets 8 DOM classes: ``button.jupyter-button``, ``.widget-html-content``,
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -38,7 +39,9 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium; GRADLAB_CHROMIUM names another one (or a missing path, to run the
+# suite as a machine without a browser does)
+CHROMIUM = os.environ.get("GRADLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -68,6 +71,15 @@ def missing_oracle(reason: str) -> NoReturn:
     if oracles_required():
         pytest.fail(f"{reason} ({REQUIRE_ORACLES_ENV} is set)", pytrace=False)
     pytest.skip(reason)
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run on this machine, or None when they can."""
+    if importlib.util.find_spec("playwright") is None:
+        return 'playwright is not installed (pip install -e ".[test]")'
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} not found (apt-get install chromium, or set GRADLAB_CHROMIUM)"
+    return None
 
 
 def free_port() -> int:

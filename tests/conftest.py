@@ -22,6 +22,7 @@ from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     JupyterLab,
+    browser_missing,
     missing_oracle,
     running_jupyter_lab,
 )
@@ -78,6 +79,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if session.config.oracle_mode == RECORD:
         for path in RECORDINGS.write():
             print(f"\nrecorded torch's answers in {path}")
+
+
+BROWSER_MISSING = browser_missing()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without Chromium or playwright, the browser tests skip (or fail in CI) before any
+    server starts, all with the same reason: ``-ra`` shows them as one summary line."""
+    if BROWSER_MISSING and item.get_closest_marker("browser"):
+        missing_oracle(f"browser tests need Chromium: {BROWSER_MISSING}")
 
 
 @pytest.fixture
