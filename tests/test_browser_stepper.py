@@ -84,10 +84,10 @@ def test_stepper_steps_through_lesson5_in_lab(jupyter_lab: JupyterLab, lab_page:
     assert read_stepper(page)["prevDisabled"]
 
     # Play moves the slider in the browser (jslink), and the kernel follows the slider
-    play = page.locator(".gradlab-stepper-play button")
-    play.first.click()
+    play_pause = page.locator(".gradlab-stepper-play button").first  # the next one is Stop
+    play_pause.click()
     wait_for_stepper(page, lambda s: s["step"] >= 3)
-    play.nth(1).click()  # pause
+    play_pause.click()
     # the kernel may still be catching up with the steps Play reached: wait, don't read now
     paused = wait_until_settled(
         page, lambda s: s["narration"] == states[s["step"] - 1]["narration"]
