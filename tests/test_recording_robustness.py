@@ -23,7 +23,7 @@ def test_naming_a_multi_element_tensor_then_recording_and_showing():
     assert w.grad.tolist() == [1.0, 2.0, 3.0]
     walkthrough = gradlab.Walkthrough(rec)
     assert all("<svg" in walkthrough.frame_svg(i) for i in range(len(walkthrough)))
-    assert gradlab.show(u).to_svg().startswith("<svg")
+    assert "<svg" in gradlab.show(u).to_svg()
 
 
 def test_naming_a_one_element_tensor_records_no_comparison():
