@@ -24,6 +24,7 @@ from tests.browser import (
     JupyterLab,
     browser_missing,
     missing_oracle,
+    oracles_required,
     running_jupyter_lab,
 )
 from tests.oracle import RECORD, TORCH_VERSION, Oracle, Recordings, session_mode
@@ -96,18 +97,17 @@ def oracle(request: pytest.FixtureRequest) -> Iterator[Oracle]:
     """torch's answers to the test's questions: live, or as recorded (tests/oracle.py)."""
     path, _, test = request.node.nodeid.partition("::")
     mode = request.config.oracle_mode
-    compare = bool(os.environ.get("GRADLAB_REQUIRE_ORACLES"))
-    answers = Oracle(RECORDINGS, Path(path).stem, test, mode, compare)
+    answers = Oracle(RECORDINGS, Path(path).stem, test, mode, compare=oracles_required())
     yield answers
     answers.finish()
 
 
 @pytest.fixture
 def torch() -> Iterator[ModuleType]:
-    """The real ``torch`` module, the reference gradlab is compared against.
-
-    Skips when torch is missing (fails under GRADLAB_REQUIRE_ORACLES), and fails a test that
-    leaves ``torch.get_default_dtype()`` changed (it is restored first).
+    """The real ``torch`` module. Parity tests ask the ``oracle`` fixture instead, which
+    works without torch too; a test using this one skips when torch is missing (fails
+    under GRADLAB_REQUIRE_ORACLES), and fails if it leaves ``torch.get_default_dtype()``
+    changed (it is restored first).
     """
     try:
         import torch as torch_module
