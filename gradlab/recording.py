@@ -47,7 +47,12 @@ def name(tensor: Tensor, label: str) -> Tensor:
     """Give ``tensor`` a label for pictures and narration (for code outside the recording
     block, where gradlab cannot see your variable names); returns the tensor.
 
-    >>> w = gradlab.name(gradlab.ones(3), "w")   # doctest: +SKIP
+    >>> import gradlab
+    >>> w = gradlab.name(gradlab.ones(3, requires_grad=True), "weights")
+    >>> with gradlab.record() as rec:
+    ...     y = w * 2
+    >>> rec.name_of(w)
+    'weights'
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"name() expects a Tensor, got {type(tensor).__name__}")
