@@ -21,7 +21,7 @@ MISSING_JUPYTERLAB = (
     'JupyterLab is not installed. Install the lessons extra: pip install "gradlab[lessons]"'
 )
 SOURCE_ENV = "GRADLAB_LESSONS_SOURCE"
-_SKIPPED = {"__init__.py", "__pycache__"}
+_SKIPPED = {"__init__.py", "__pycache__", "src"}  # src/: the lessons' sources, for authors
 
 
 def lessons_source() -> Path:
