@@ -97,6 +97,13 @@ def neg(input: Tensor) -> Tensor:  # noqa: A002
     return -input
 
 
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext gradlab`` adds the ``%%walkthrough`` cell magic (see ``gradlab.magic``)."""
+    from gradlab.magic import load_ipython_extension as load
+
+    load(shell)
+
+
 _LAZY = {
     "record": "gradlab.recording",
     "Recording": "gradlab.recording",
