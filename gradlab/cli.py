@@ -17,6 +17,7 @@ from pathlib import Path
 
 START_NOTEBOOK = "00_start_here.ipynb"
 DEFAULT_DIR = "gradlab-lessons"
+SOLUTIONS_DIR = "gradlab-lessons-solutions"
 MISSING_JUPYTERLAB = (
     'JupyterLab is not installed. Install the lessons extra: pip install "gradlab[lessons]"'
 )
@@ -117,16 +118,31 @@ def _build_parser() -> argparse.ArgumentParser:
     lessons.add_argument(
         "--dir",
         type=Path,
-        default=Path(DEFAULT_DIR),
-        help=f"working folder for your copy of the lessons (default: ./{DEFAULT_DIR})",
+        help=(
+            f"working folder for your copy of the lessons (default: ./{DEFAULT_DIR}, "
+            f"or ./{SOLUTIONS_DIR} with --solutions)"
+        ),
+    )
+    lessons.add_argument(
+        "--solutions",
+        action="store_true",
+        help="open the instructor copy: every exercise's solution shown and filled in",
     )
     lessons.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     lessons.add_argument("--port", type=int, help="port for JupyterLab (default: its own)")
     return parser
 
 
-def run_lessons(folder: Path, *, no_browser: bool, port: int | None, extra: Sequence[str]) -> int:
-    """Copy the lessons into ``folder`` and run JupyterLab there until it stops; return its code."""
+def run_lessons(
+    folder: Path,
+    *,
+    no_browser: bool,
+    port: int | None,
+    extra: Sequence[str],
+    solutions: bool = False,
+) -> int:
+    """Copy the lessons into ``folder`` (as the instructor copy with ``solutions``) and run
+    JupyterLab there until it stops; return its code."""
     if not jupyterlab_available():
         print(MISSING_JUPYTERLAB, file=sys.stderr)
         return 1
@@ -139,6 +155,12 @@ def run_lessons(folder: Path, *, no_browser: bool, port: int | None, extra: Sequ
         print(f"Cannot find the lesson notebooks: {exc}", file=sys.stderr)
         return 1
     copied, kept = copy_lessons(source, folder)
+    if solutions:
+        from gradlab.lesson_solutions import write_solutions
+
+        for rel in copied:
+            if rel.suffix == ".ipynb":
+                write_solutions(folder / rel)
     if copied:
         print(f"Copied {len(copied)} lesson file(s) into {folder}")
     if kept:
@@ -174,8 +196,13 @@ def main(argv: list[str] | None = None) -> int:
         args, extra = args[:cut], args[cut + 1 :]
     options = _build_parser().parse_args(args)
     if options.command == "lessons":
+        folder = options.dir or Path(SOLUTIONS_DIR if options.solutions else DEFAULT_DIR)
         return run_lessons(
-            options.dir, no_browser=options.no_browser, port=options.port, extra=extra
+            folder,
+            no_browser=options.no_browser,
+            port=options.port,
+            extra=extra,
+            solutions=options.solutions,
         )
     return 2  # pragma: no cover - argparse rejects unknown commands first
 

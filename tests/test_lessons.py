@@ -8,6 +8,8 @@ out of the saved outputs.
 
 from __future__ import annotations
 
+import ast
+import copy
 import hashlib
 import importlib.util
 import re
@@ -15,6 +17,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from gradlab import cli
+from gradlab.checking import UNANSWERED
+from gradlab.lesson_solutions import with_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
@@ -83,3 +89,119 @@ def test_widget_ids_are_numbered_in_order():
     nb = nbformat.read(LESSONS / "01_multiply.ipynb", as_version=4)
     first = _build_tool()._widget_ids_in_order(nb)[0]
     assert first == hashlib.md5(b"01_multiply-0").hexdigest()
+
+
+# --- exercises ---------------------------------------------------------------------------
+
+
+def _tags(cell: nbformat.NotebookNode) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
+def _exercises(nb: nbformat.NotebookNode) -> list[tuple[nbformat.NotebookNode, ...]]:
+    """(exercise, check, solution) cells: an exercise is always followed by those two."""
+    cells = nb.cells
+    return [tuple(cells[i : i + 3]) for i, c in enumerate(cells) if "exercise" in _tags(c)]
+
+
+def _assigned(source: str) -> dict[str, ast.expr]:
+    """The names a cell assigns, with their value expressions (one plain assignment each)."""
+    statements = ast.parse(source).body
+    assert all(isinstance(s, ast.Assign) and len(s.targets) == 1 for s in statements), source
+    return {s.targets[0].id: s.value for s in statements}
+
+
+def _numbers(value) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _numbers(item)]
+    return [float(value)] if isinstance(value, (int, float)) else []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_lesson_has_exercises_made_of_guess_check_and_hidden_solution(notebook: Path):
+    nb = nbformat.read(notebook, as_version=4)
+    exercises = _exercises(nb)
+    assert len(exercises) >= (3 if notebook.stem.startswith("06") else 2)
+    for guess, checking, solution in exercises:
+        guesses = _assigned(guess.source)
+        assert guesses and all(
+            isinstance(v, ast.Constant) and v.value is Ellipsis for v in guesses.values()
+        ), "an exercise only assigns the placeholder ... to each guess"
+        checked = [
+            call.args[0].id
+            for call in ast.walk(ast.parse(checking.source))
+            if isinstance(call, ast.Call)
+            and ast.unparse(call.func) == "gradlab.check"
+            and isinstance(call.args[0], ast.Name)
+        ]
+        assert sorted(checked) == sorted(guesses), "the next cell checks every guess"
+        assert "solution" in _tags(solution)
+        assert solution.metadata["jupyter"]["source_hidden"] is True
+        answers = _assigned(solution.source)
+        assert sorted(answers) == sorted(guesses)
+        for value in answers.values():
+            ast.literal_eval(value)  # a solution is a plain value, readable at a glance
+        assert solution.outputs == []
+    solutions = [c for c in nb.cells if "solution" in _tags(c)]
+    assert len(solutions) == len(exercises), "every solution belongs to an exercise"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_saved_checks_show_the_unanswered_state_never_the_answer(notebook: Path):
+    nb = nbformat.read(notebook, as_version=4)
+    for _guess, checking, solution in _exercises(nb):
+        text = _outputs_text(checking)
+        assert text.strip() == UNANSWERED
+        answers = [ast.literal_eval(v) for v in _assigned(solution.source).values()]
+        shown = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text)]
+        for number in _numbers(answers):
+            assert all(abs(number - x) > 1e-9 for x in shown), f"{number} in {text!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_solutions_copy_answers_every_exercise(notebook: Path, tmp_path: Path):
+    """Run as the instructor copy, every check says ✓: the solutions are right."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    check_ids = [checking.id for _g, checking, _s in _exercises(nb)]
+    answered = nbformat.from_dict(with_solutions(copy.deepcopy(nb)))
+    for cell in answered.cells:
+        if "solution" in _tags(cell):
+            assert "source_hidden" not in cell.metadata.get("jupyter", {})
+    NotebookClient(answered, timeout=300, kernel_name="python3").execute(cwd=str(tmp_path))
+    verdicts = {c.id: _outputs_text(c).strip() for c in answered.cells if c.id in check_ids}
+    assert verdicts == {i: "✓ Right." for i in check_ids}
+
+
+def test_solutions_copy_moves_each_solution_before_its_check():
+    nb = nbformat.read(LESSONS / "01_multiply.ipynb", as_version=4)
+    triples = _exercises(nb)
+    answered = with_solutions(copy.deepcopy(nb))
+    ids = [c.id for c in answered.cells]
+    assert sorted(ids) == sorted(c.id for c in nb.cells), "no cell lost or added"
+    for guess, checking, solution in triples:
+        at = ids.index(guess.id)
+        assert ids[at : at + 3] == [guess.id, solution.id, checking.id]
+        assert answered.cells[at + 2].outputs == []
+
+
+def test_lessons_command_with_solutions_opens_the_instructor_copy(tmp_path: Path, monkeypatch):
+    launched = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "lessons_source", lambda: LESSONS)
+    monkeypatch.setattr(cli, "jupyterlab_available", lambda: True)
+    monkeypatch.setattr(cli, "_launch", lambda cmd, cwd: launched.append(cwd) or 0)
+    assert cli.main(["lessons", "--solutions", "--no-browser"]) == 0
+    folder = tmp_path / cli.SOLUTIONS_DIR
+    assert launched == [folder]
+    assert sorted(p.name for p in folder.iterdir()) == [p.name for p in NOTEBOOKS]  # no src/
+    nb = nbformat.read(folder / "01_multiply.ipynb", as_version=4)
+    solutions = [c for c in nb.cells if "solution" in _tags(c)]
+    assert solutions and all("jupyter" not in c.metadata for c in solutions)
+    assert cli.main(["lessons", "--no-browser"]) == 0  # the learner's copy is another folder
+    learner = nbformat.read(tmp_path / cli.DEFAULT_DIR / "01_multiply.ipynb", as_version=4)
+    assert all(
+        c.metadata["jupyter"]["source_hidden"] for c in learner.cells if "solution" in _tags(c)
+    )
