@@ -111,6 +111,13 @@ def _assigned(source: str) -> dict[str, ast.expr]:
     return {s.targets[0].id: s.value for s in statements}
 
 
+def _value(expression: ast.expr):
+    """A solution's value: numbers, lists, tuples, None, True/False and arithmetic (1 / 3)."""
+    names = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
+    assert not names, f"a solution is a plain value, not code using {names}"
+    return eval(compile(ast.Expression(expression), "<solution>", "eval"), {"__builtins__": {}})
+
+
 def _numbers(value) -> list[float]:
     if isinstance(value, (list, tuple)):
         return [x for item in value for x in _numbers(item)]
@@ -140,7 +147,7 @@ def test_every_lesson_has_exercises_made_of_guess_check_and_hidden_solution(note
         answers = _assigned(solution.source)
         assert sorted(answers) == sorted(guesses)
         for value in answers.values():
-            ast.literal_eval(value)  # a solution is a plain value, readable at a glance
+            _value(value)  # a solution is a plain value, readable at a glance
         assert solution.outputs == []
     solutions = [c for c in nb.cells if "solution" in _tags(c)]
     assert len(solutions) == len(exercises), "every solution belongs to an exercise"
@@ -152,7 +159,7 @@ def test_saved_checks_show_the_unanswered_state_never_the_answer(notebook: Path)
     for _guess, checking, solution in _exercises(nb):
         text = _outputs_text(checking)
         assert text.strip() == UNANSWERED
-        answers = [ast.literal_eval(v) for v in _assigned(solution.source).values()]
+        answers = [_value(v) for v in _assigned(solution.source).values()]
         shown = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text)]
         for number in _numbers(answers):
             assert all(abs(number - x) > 1e-9 for x in shown), f"{number} in {text!r}"
