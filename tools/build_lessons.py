@@ -9,15 +9,17 @@ source and run one command::
     python tools/build_lessons.py          # rebuild and execute every lesson
     python tools/build_lessons.py 06 01    # only the lessons whose names start like this
 
-Each notebook runs in a fresh kernel, in a scratch folder, against this checkout's gradlab;
-lessons/ changes only if every notebook ran (cells tagged ``raises-exception`` may raise, as
-under nbval). The saved outputs are deterministic: no timings, and cell ids and widget model
-ids are numbered in order, so a rebuild without changes leaves the notebooks unchanged.
+The notebooks run side by side, each in a fresh kernel and a scratch folder of its own,
+against this checkout's gradlab; lessons/ changes only if every notebook ran (cells tagged
+``raises-exception`` may raise, as under nbval). The saved outputs are deterministic: no
+timings, and cell ids and widget model ids are numbered in order, so a rebuild without
+changes leaves the notebooks unchanged.
 Then ``python -m pytest lessons -q -p no:cacheprovider`` re-runs them under nbval.
 """
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import hashlib
 import json
@@ -30,7 +32,6 @@ from pathlib import Path
 import jupytext
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
@@ -52,8 +53,9 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(nb: nbformat.NotebookNode, folder: Path) -> None:
-    """Run every cell in a fresh kernel whose working folder is ``folder``."""
+async def execute(nb: nbformat.NotebookNode, folder: Path) -> None:
+    """Run every cell in a fresh kernel whose working folder is ``folder`` (made here)."""
+    folder.mkdir()
     client = NotebookClient(
         nb,
         timeout=300,
@@ -61,7 +63,20 @@ def execute(nb: nbformat.NotebookNode, folder: Path) -> None:
         record_timing=False,
         resources={"metadata": {"path": str(folder)}},
     )
-    client.execute()
+    await client.async_execute()
+
+
+async def execute_all(notebooks: dict[str, nbformat.NotebookNode], folder: Path) -> list[str]:
+    """Run the notebooks side by side (each in its own kernel); return the names that failed."""
+    results = await asyncio.gather(
+        *(execute(nb, folder / name) for name, nb in notebooks.items()), return_exceptions=True
+    )
+    failed = []
+    for name, result in zip(notebooks, results):
+        if isinstance(result, BaseException):
+            print(f"{name}: {result}", file=sys.stderr)
+            failed.append(name)
+    return failed
 
 
 def _widget_ids_in_order(nb: nbformat.NotebookNode) -> list[str]:
@@ -127,22 +142,17 @@ def main(argv: list[str]) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
-    built = {}
+    notebooks = {source.stem: read_source(source) for source in sources}
     with tempfile.TemporaryDirectory() as scratch:
-        for source in sources:
-            nb = read_source(source)
-            try:
-                execute(nb, Path(scratch))
-            except CellExecutionError as error:
-                print(f"{source.name}: a cell failed, lessons/ left unchanged\n{error}")
-                return 1
-            nb = normalized(nb, source.stem)
-            nbformat.validate(nb)
-            built[source.stem + ".ipynb"] = nb
-            print("executed", source.name)
-    for name, nb in built.items():
-        nbformat.write(nb, LESSONS / name)
-    print("wrote", ", ".join(built))
+        failed = asyncio.run(execute_all(notebooks, Path(scratch)))
+    if failed:
+        print(f"a cell failed in {', '.join(failed)}: lessons/ left unchanged", file=sys.stderr)
+        return 1
+    for stem, nb in notebooks.items():
+        nb = normalized(nb, stem)
+        nbformat.validate(nb)
+        nbformat.write(nb, LESSONS / f"{stem}.ipynb")
+    print("built and executed", ", ".join(notebooks))
     return 0
 
 
