@@ -9,6 +9,7 @@ out of the saved outputs.
 from __future__ import annotations
 
 import ast
+import asyncio
 import copy
 import hashlib
 import importlib.util
@@ -166,20 +167,32 @@ def test_saved_checks_show_the_unanswered_state_never_the_answer(notebook: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_the_solutions_copy_answers_every_exercise(notebook: Path, tmp_path: Path):
-    """Run as the instructor copy, every check says ✓: the solutions are right."""
+def test_the_solutions_copies_answer_every_exercise(tmp_path: Path):
+    """Run as the instructor copy, every check of every lesson says ✓: the solutions are
+    right. (The lessons run side by side, each in its own kernel.)"""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(notebook, as_version=4)
-    check_ids = [checking.id for _g, checking, _s in _exercises(nb)]
-    answered = nbformat.from_dict(with_solutions(copy.deepcopy(nb)))
-    for cell in answered.cells:
-        if "solution" in _tags(cell):
-            assert "source_hidden" not in cell.metadata.get("jupyter", {})
-    NotebookClient(answered, timeout=300, kernel_name="python3").execute(cwd=str(tmp_path))
-    verdicts = {c.id: _outputs_text(c).strip() for c in answered.cells if c.id in check_ids}
-    assert verdicts == {i: "✓ Right." for i in check_ids}
+    answered, expected = {}, {}
+    for notebook in NOTEBOOKS:
+        nb = nbformat.read(notebook, as_version=4)
+        expected[notebook.stem] = {c.id: "✓ Right." for _g, c, _s in _exercises(nb)}
+        answered[notebook.stem] = nbformat.from_dict(with_solutions(copy.deepcopy(nb)))
+        for cell in answered[notebook.stem].cells:
+            if "solution" in _tags(cell):
+                assert "source_hidden" not in cell.metadata.get("jupyter", {})
+
+    notebooks = list(answered.values())
+
+    async def run_all() -> None:
+        clients = [NotebookClient(nb, timeout=300, kernel_name="python3") for nb in notebooks]
+        await asyncio.gather(*(c.async_execute(cwd=str(tmp_path)) for c in clients))
+
+    asyncio.run(run_all())
+    verdicts = {
+        stem: {c.id: _outputs_text(c).strip() for c in nb.cells if c.id in expected[stem]}
+        for stem, nb in answered.items()
+    }
+    assert verdicts == expected
 
 
 def test_solutions_copy_moves_each_solution_before_its_check():
