@@ -46,17 +46,13 @@ class WalkthroughMagics(Magics):
         options = parse_argstring(self.walkthrough, line)
         namespace = self.shell.user_ns
         try:
-            exec(self._recorded(cell), namespace)  # noqa: S102
-        except BaseException:
+            exec(self._recorded(cell), namespace)
+        finally:  # also after an error in the cell: it is the last step, then it propagates
             recording = namespace.pop(_RECORDING, None)
             if recording is not None and len(recording):
                 display(gradlab.Walkthrough(recording, direction=options.direction))
-            raise
-        recording = namespace.pop(_RECORDING)
-        if not len(recording):
-            print("Nothing to step through: the cell made no tensors.")
-            return
-        display(gradlab.Walkthrough(recording, direction=options.direction))
+            elif recording is not None:
+                print("Nothing to step through: the cell made no tensors.")
 
     def _recorded(self, cell: str) -> Any:
         """The cell compiled inside ``with gradlab.record() as <_RECORDING>:``, its line
