@@ -54,4 +54,5 @@ def _show(cell: dict[str, Any]) -> None:
 def write_solutions(path: Path) -> None:
     """Rewrite the notebook at ``path`` as its instructor copy."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    path.write_text(json.dumps(with_solutions(notebook), indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(with_solutions(notebook), indent=1, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ import copy
 import hashlib
 import importlib.util
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -187,7 +188,9 @@ def test_the_solutions_copies_answer_every_exercise(tmp_path: Path):
         clients = [NotebookClient(nb, timeout=300, kernel_name="python3") for nb in notebooks]
         await asyncio.gather(*(c.async_execute(cwd=str(tmp_path)) for c in clients))
 
-    asyncio.run(run_all())
+    # in a thread of its own: an event loop may already run in this one (Playwright's)
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run_all()).result()
     verdicts = {
         stem: {c.id: _outputs_text(c).strip() for c in nb.cells if c.id in expected[stem]}
         for stem, nb in answered.items()
