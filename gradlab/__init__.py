@@ -13,7 +13,8 @@ The core mirrors PyTorch's names and behaviour over numpy:
 tensor(3.)
 
 The pictures and the stepper (``gradlab.show``, ``gradlab.record``, ``gradlab.Walkthrough``,
-``gradlab.widgets``) load matplotlib and ipywidgets only when first used.
+``gradlab.widgets``) load matplotlib and ipywidgets only when first used; ``gradlab.check``
+and the ``%%walkthrough`` magic (``%load_ext gradlab``) load on first use too.
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ def neg(input: Tensor) -> Tensor:  # noqa: A002
     return -input
 
 
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext gradlab`` adds the ``%%walkthrough`` cell magic (see ``gradlab.magic``)."""
+    from gradlab.magic import load_ipython_extension as load
+
+    load(shell)
+
+
 _LAZY = {
     "record": "gradlab.recording",
     "Recording": "gradlab.recording",
@@ -105,6 +113,7 @@ _LAZY = {
     "Walkthrough": "gradlab.walkthrough",
     "widgets": "gradlab.widgets",
     "examples": "gradlab.examples",
+    "check": "gradlab.checking",
 }
 
 

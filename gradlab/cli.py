@@ -20,8 +20,9 @@ from pathlib import Path
 
 START_NOTEBOOK = "00_start_here.ipynb"
 DEFAULT_DIR = "gradlab-lessons"
+SOLUTIONS_DIR = "gradlab-lessons-solutions"
 SOURCE_ENV = "GRADLAB_LESSONS_SOURCE"
-_SKIPPED = {"__init__.py", "__pycache__"}
+_SKIPPED = {"__init__.py", "__pycache__", "src"}  # src/: the lessons' sources, for authors
 
 
 def checkout() -> Path | None:
@@ -145,8 +146,15 @@ def _build_parser() -> argparse.ArgumentParser:
     lessons.add_argument(
         "--dir",
         type=Path,
-        default=Path(DEFAULT_DIR),
-        help=f"working folder for your copy of the lessons (default: ./{DEFAULT_DIR})",
+        help=(
+            f"working folder for your copy of the lessons (default: ./{DEFAULT_DIR}, "
+            f"or ./{SOLUTIONS_DIR} with --solutions)"
+        ),
+    )
+    lessons.add_argument(
+        "--solutions",
+        action="store_true",
+        help="open the instructor copy: every exercise's solution shown and filled in",
     )
     lessons.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     lessons.add_argument("--port", type=int, help="port for JupyterLab (default: its own)")
@@ -177,8 +185,16 @@ def port_problem(port: int) -> str | None:
     return None
 
 
-def run_lessons(folder: Path, *, no_browser: bool, port: int | None, extra: Sequence[str]) -> int:
-    """Copy the lessons into ``folder`` and run JupyterLab there until it stops; return its code."""
+def run_lessons(
+    folder: Path,
+    *,
+    no_browser: bool,
+    port: int | None,
+    extra: Sequence[str],
+    solutions: bool = False,
+) -> int:
+    """Copy the lessons into ``folder`` (as the instructor copy with ``solutions``) and run
+    JupyterLab there until it stops; return its code."""
     if not jupyterlab_available():
         print(missing_jupyterlab(), file=sys.stderr)
         return 1
@@ -203,6 +219,12 @@ def run_lessons(folder: Path, *, no_browser: bool, port: int | None, extra: Sequ
     except OSError as exc:
         print(f"gradlab lessons: cannot copy the lessons into {folder}: {exc}", file=sys.stderr)
         return 1
+    if solutions:
+        from gradlab.lesson_solutions import write_solutions
+
+        for rel in copied:
+            if rel.suffix == ".ipynb":
+                write_solutions(folder / rel)
     if copied:
         print(f"Copied {len(copied)} lesson file(s) into {folder}")
     if kept:
@@ -243,8 +265,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     if options.command == "lessons":
+        folder = options.dir or Path(SOLUTIONS_DIR if options.solutions else DEFAULT_DIR)
         return run_lessons(
-            options.dir, no_browser=options.no_browser, port=options.port, extra=extra
+            folder,
+            no_browser=options.no_browser,
+            port=options.port,
+            extra=extra,
+            solutions=options.solutions,
         )
     return 2  # pragma: no cover - argparse rejects unknown commands first
 

@@ -117,14 +117,12 @@ def test_wheel_ships_the_lessons(tmp_path: Path) -> None:
     [wheel] = (tmp_path / "dist").glob("gradlab-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
 
-    lessons = [
-        p.relative_to(project / "lessons").as_posix()
-        for p in (project / "lessons").rglob("*")
-        if p.is_file()
-    ]
+    lessons = [p.name for p in (project / "lessons").glob("*.ipynb")]
     assert "99_dummy.ipynb" in lessons
     missing = [f for f in lessons if f"gradlab/lessons/{f}" not in names]
     assert not missing, f"lesson files missing from the wheel: {missing}"
+    sources = [n for n in names if n.startswith("gradlab/lessons/src")]
+    assert not sources, f"the lessons' sources (lessons/src/) are for authors only: {sources}"
     modules = [p.relative_to(project).as_posix() for p in (project / "gradlab").rglob("*.py")]
     assert "gradlab/cli.py" in modules
     missing = [m for m in modules if m not in names]
