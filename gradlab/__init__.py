@@ -49,6 +49,7 @@ from gradlab._dtype import (
 )
 from gradlab._ops import abs, cat, exp, log, matmul, mean, relu, sigmoid, sqrt, stack, sum, tanh
 from gradlab._tensor import Size, Tensor
+from gradlab._warn import is_warn_always_enabled, set_warn_always
 from gradlab.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 half, double, long, short = float16, float64, int64, int16
@@ -148,6 +149,7 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "is_warn_always_enabled",
     "linspace",
     "log",
     "long",
@@ -165,6 +167,7 @@ __all__ = [
     "relu",
     "reshape",
     "set_grad_enabled",
+    "set_warn_always",
     "short",
     "sigmoid",
     "sqrt",

@@ -26,7 +26,9 @@ import numpy as np
 
 from gradlab import _dtype
 from gradlab import autograd as _autograd
+from gradlab._args import int_arg
 from gradlab._formatting import format_tensor
+from gradlab._warn import warn_once
 from gradlab.autograd import events
 from gradlab.autograd.graph import AccumulateGrad, Node, RemovableHandle, add_hook
 
@@ -36,6 +38,21 @@ _NON_LEAF_GRAD_WARNING = (
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
+_SCALAR_OF_GRAD_WARNING = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+    "behavior.\nConsider using tensor.detach() first."
+)
+_T_NOT_2D_WARNING = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+    "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+    "batches of matrices or `x.permute(*gradlab.arange(x.ndim - 1, -1, -1))` to reverse the "
+    "dimensions of a tensor."
+)
+_T_OF_0D_WARNING = (
+    "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
 )
 
 
@@ -120,6 +137,11 @@ class Tensor:
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
             if value.shape != self.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
@@ -189,7 +211,17 @@ class Tensor:
         return self._data.ndim
 
     def size(self, dim: int | None = None) -> Size | int:
-        return self.shape if dim is None else self._data.shape[dim]
+        if dim is None:
+            return self.shape
+        dim, ndim = int_arg("size", "dim", dim), self._data.ndim
+        if not ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        if not -ndim <= dim < ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
+                f"but got {dim})"
+            )
+        return self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -208,8 +240,9 @@ class Tensor:
     # --- conversion ------------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
-        """The values as a numpy array sharing storage (only for tensors without grad)."""
-        if self.requires_grad:
+        """The values as a numpy array sharing storage (for tensors that require grad: only
+        under ``no_grad``)."""
+        if self.requires_grad and _autograd.is_grad_enabled():
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
@@ -232,11 +265,18 @@ class Tensor:
         """The values as (nested lists of) Python numbers."""
         return np.asarray(self._data).tolist()
 
+    def _python_scalar(self) -> int | float | bool:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        if self.requires_grad:
+            warn_once(_SCALAR_OF_GRAD_WARNING)
+        return float(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -245,7 +285,8 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            how_many = "more than one value" if self._data.size else "no values"
+            raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
         return bool(self.item())
 
     def __repr__(self) -> str:
@@ -528,7 +569,10 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802  (PyTorch's name)
-        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+        ndim = self._data.ndim
+        if ndim != 2:
+            warn_once(_T_OF_0D_WARNING if ndim == 0 else _T_NOT_2D_WARNING)
+        return _ops.permute(self, tuple(reversed(range(ndim))))
 
     def t(self) -> Tensor:
         return self if self.ndim < 2 else _ops.transpose(self, 0, 1)

@@ -1,0 +1,187 @@
+"""Errors and warnings a learner meets, as torch 2.13 gives them: the same exception type
+and words (up to torch's "Hint" or "(Triggered internally ...)"), the same warnings, and no
+numpy warning leaking through. Each program is written once for ``L`` in (gradlab, torch)
+and reduced to plain data by :func:`tests.outcome.outcome`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradlab
+from tests.outcome import outcome
+
+
+def leaf(L, data=(1.0, 2.0, 3.0), **kw):
+    return L.tensor(list(data), requires_grad=True, **kw)
+
+
+def _set_grad(value):
+    def program(L):
+        a = leaf(L)
+        a.grad = value
+
+    return program
+
+
+def _numpy_under_no_grad(make):
+    def program(L):
+        t = make(L)
+        with L.no_grad():
+            return t.numpy()
+
+    return program
+
+
+def _inplace_method(method, *args):
+    def program(L):
+        return getattr(L.ones(3), method)(*args)
+
+    return program
+
+
+CONVERSIONS = [
+    ("float_of_many", lambda L: float(L.ones(2))),
+    ("int_of_many", lambda L: int(L.ones(2))),
+    ("float_of_empty", lambda L: float(L.ones(0))),
+    ("item_of_many", lambda L: L.ones(2).item()),
+    ("bool_of_empty", lambda L: bool(L.tensor([]))),
+    ("bool_of_empty_2d", lambda L: bool(L.ones(0, 3))),
+    ("bool_of_many", lambda L: bool(L.ones(2))),
+    ("float_of_requires_grad", lambda L: float(L.tensor(1.5, requires_grad=True))),
+    ("float_of_requires_grad_non_leaf", lambda L: float(leaf(L, [2.0]) * 2)),
+    ("int_of_requires_grad", lambda L: int(L.tensor(1.5, requires_grad=True))),
+    ("item_of_requires_grad", lambda L: L.tensor(1.5, requires_grad=True).item()),
+    ("numpy_under_no_grad", _numpy_under_no_grad(leaf)),
+    ("numpy_under_no_grad_non_leaf", _numpy_under_no_grad(lambda L: leaf(L) * 2)),
+    ("numpy_requires_grad", lambda L: leaf(L).numpy()),
+]
+
+ATTRIBUTES = [
+    ("size_out_of_range", lambda L: L.ones(2, 3).size(5)),
+    ("size_negative_out_of_range", lambda L: L.ones(2, 3).size(-3)),
+    ("size_negative", lambda L: L.ones(2, 3).size(-1)),
+    ("size_of_0d", lambda L: L.tensor(1.0).size(0)),
+    ("size_float", lambda L: L.ones(2, 3).size(1.5)),
+    ("size_bool", lambda L: L.ones(2, 3).size(True)),
+    ("size_numpy_int", lambda L: L.ones(2, 3).size(np.int64(1))),
+    ("grad_set_to_int", _set_grad(5)),
+    ("grad_set_to_list", _set_grad([1.0, 2.0, 3.0])),
+    ("T_of_1d", lambda L: L.ones(3).T),
+    ("T_of_3d", lambda L: L.ones(2, 3, 4).T),
+    ("T_of_0d", lambda L: L.tensor(1.0).T),
+    ("T_of_2d", lambda L: L.ones(2, 3).T),
+]
+
+CREATION = [
+    ("tensor_of_None", lambda L: L.tensor(None)),
+    ("tensor_of_dict", lambda L: L.tensor({})),
+    ("tensor_of_set", lambda L: L.tensor({1, 2})),
+    ("tensor_of_object", lambda L: L.tensor([object()])),
+    ("tensor_with_None", lambda L: L.tensor([1.0, None])),
+    ("tensor_of_str", lambda L: L.tensor("ab")),
+    ("tensor_of_str_list", lambda L: L.tensor(["a", 1])),
+    ("tensor_with_str", lambda L: L.tensor([1, "a"])),
+    ("tensor_ragged", lambda L: L.tensor([[1, 2], [3]])),
+    ("tensor_ragged_deep", lambda L: L.tensor([[[1], [2]], [[3], [4, 5]]])),
+    ("tensor_of_tensors", lambda L: L.tensor([L.tensor([1, 2]), L.tensor([3, 4])])),
+    ("tensor_of_many_element_float", lambda L: L.tensor([L.ones(2, requires_grad=True)])),
+    ("tensor_of_tensor", lambda L: L.tensor(L.ones(2))),
+    ("tensor_of_arrays", lambda L: L.tensor([np.ones(2), np.zeros(2)])),
+    ("tensor_int8_overflow", lambda L: L.tensor(300, dtype=L.int8)),
+    ("tensor_uint8_overflow", lambda L: L.tensor([256], dtype=L.uint8)),
+    ("tensor_uint8_wraps", lambda L: L.tensor([-255, -1], dtype=L.uint8)),
+    ("tensor_int32_overflow", lambda L: L.tensor([2**40], dtype=L.int32)),
+    ("tensor_inf_to_int", lambda L: L.tensor(float("inf"), dtype=L.int64)),
+    ("tensor_nan_to_int", lambda L: L.tensor([float("nan")], dtype=L.int64)),
+    ("tensor_float_to_uint8", lambda L: L.tensor([-1.5], dtype=L.uint8)),
+    ("tensor_float_overflow_is_inf", lambda L: L.tensor([1e300, 1e10])),
+    ("zeros_float", lambda L: L.zeros(2.5)),
+    ("zeros_str", lambda L: L.zeros("3")),
+    ("zeros_None", lambda L: L.zeros(None)),
+    ("zeros_bool", lambda L: L.zeros(True)),
+    ("zeros_float_tensor", lambda L: L.zeros(L.tensor(2.0))),
+    ("zeros_int_tensor", lambda L: L.zeros(L.tensor(2))),
+    ("zeros_numpy_int", lambda L: L.zeros(2, np.int64(3))),
+    ("zeros_second_float", lambda L: L.zeros(2, 2.5)),
+    ("zeros_list_of_float", lambda L: L.zeros([2.5])),
+    ("zeros_tuple_second_float", lambda L: L.zeros((2, 2.5))),
+    ("zeros_two_tuples", lambda L: L.zeros((2,), (3,))),
+    ("zeros_no_size", lambda L: L.zeros()),
+    ("zeros_empty_tuple", lambda L: L.zeros(())),
+    ("zeros_negative", lambda L: L.zeros(2, -3)),
+    ("ones_float", lambda L: L.ones(2.5)),
+    ("ones_negative", lambda L: L.ones(2, -3)),
+    ("rand_second_float", lambda L: L.rand(2, 2.5)),
+    ("randn_negative", lambda L: L.randn(-1)),
+    ("full_int_size", lambda L: L.full(2, 1.5)),
+    ("full_None", lambda L: L.full((2,), None)),
+    ("full_negative", lambda L: L.full([-1], 1.0)),
+    ("arange_zero_step", lambda L: L.arange(0, 1, 0)),
+    ("arange_zero_float_step", lambda L: L.arange(0.0, 1.0, 0.0)),
+    ("arange_wrong_sign", lambda L: L.arange(0, 1, -1)),
+    ("arange_backwards", lambda L: L.arange(1, 0)),
+    ("arange_inf", lambda L: L.arange(float("inf"))),
+    ("arange_str", lambda L: L.arange("a")),
+    ("arange_down", lambda L: L.arange(5, 0, -2)),
+    ("linspace_negative_steps", lambda L: L.linspace(0, 1, -1)),
+    ("linspace_float_steps", lambda L: L.linspace(0, 1, 2.5)),
+]
+
+MESSAGES = CONVERSIONS + ATTRIBUTES + CREATION
+
+# gradlab says more than torch here (torch's words first): the nesting rule torch leaves out.
+NESTING = "; tensor() data must nest evenly, like [[1, 2], [3, 4]]"
+EXTENDED = [
+    ("tensor_number_then_list", lambda L: L.tensor([1, [2]]), NESTING),
+    ("tensor_float_then_list", lambda L: L.tensor([1.0, [2.0]]), NESTING),
+    ("tensor_list_then_number", lambda L: L.tensor([[2], 1]), NESTING),
+    ("tensor_deeper_mix", lambda L: L.tensor([[1, 2], [3, [4]]]), NESTING),
+]
+
+# torch's message goes on to list its overloads; gradlab has one, so only the head is compared.
+HEAD_ONLY = {"linspace_float_steps": "but expected one of:"}
+
+
+@pytest.mark.parametrize("name,program", MESSAGES, ids=[m[0] for m in MESSAGES])
+def test_same_message_as_torch(torch, name, program):
+    ours, theirs = outcome(gradlab, program), outcome(torch, program)
+    if name in HEAD_ONLY:
+        cut = HEAD_ONLY[name]
+        for side in (ours, theirs):
+            kind, error, text = side["result"]
+            side["result"] = (kind, error, text[: text.index(cut) + len(cut)])
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("name,program,more", EXTENDED, ids=[m[0] for m in EXTENDED])
+def test_torch_message_then_a_clearer_one(torch, name, program, more):
+    ours, theirs = outcome(gradlab, program), outcome(torch, program)
+    kind, error, text = theirs["result"]
+    assert ours["result"] == (kind, error, text + more)
+    assert ours["warnings"] == theirs["warnings"] == []
+
+
+def _T_warnings(times):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(times):
+            _ = gradlab.ones(3).T
+    return len(caught)
+
+
+def test_warnings_given_once_per_process_unless_asked_always():
+    """Like torch's TORCH_WARN_ONCE: ``.T`` of a 1-d tensor warns the first time only,
+    unless ``set_warn_always(True)`` (torch's switch) asks for every time."""
+    assert not gradlab.is_warn_always_enabled()
+    _T_warnings(1)
+    assert _T_warnings(3) == 0
+    gradlab.set_warn_always(True)
+    try:
+        assert _T_warnings(3) == 3
+    finally:
+        gradlab.set_warn_always(False)
+    assert _T_warnings(1) == 0
