@@ -12,6 +12,18 @@ from typing import Any
 import numpy as np
 
 
+class _All:
+    """The default ``dim`` of ``sum`` and ``mean``: no dim given (not even None)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "all"
+
+
+ALL = _All()
+
+
 def type_name(x: Any) -> str:
     """A type as PyTorch's messages name it: ``float``, ``numpy.float64``, ``Tensor``."""
     kind = type(x)

@@ -26,7 +26,7 @@ import numpy as np
 
 from gradlab import _dtype
 from gradlab import autograd as _autograd
-from gradlab._args import int_arg
+from gradlab._args import ALL, int_arg
 from gradlab._formatting import format_tensor
 from gradlab._warn import warn_once
 from gradlab.autograd import events
@@ -549,10 +549,10 @@ class Tensor:
     def clone(self) -> Tensor:
         return _ops.clone(self)
 
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def sum(self, dim: int | Sequence[int] | None = ALL, keepdim: bool = False) -> Tensor:
         return _ops.sum(self, dim, keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: int | Sequence[int] | None = ALL, keepdim: bool = False) -> Tensor:
         return _ops.mean(self, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:

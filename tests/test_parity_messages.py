@@ -131,7 +131,60 @@ CREATION = [
     ("linspace_float_steps", lambda L: L.linspace(0, 1, 2.5)),
 ]
 
-MESSAGES = CONVERSIONS + ATTRIBUTES + CREATION
+
+def _product(sa, da, sb, db):
+    def program(L):
+        return L.ones(*sa, dtype=getattr(L, da)) @ L.ones(*sb, dtype=getattr(L, db))
+
+    return program
+
+
+PRODUCTS = [
+    (
+        f"{'x'.join(map(str, sa)) or '0d'}_{da}_at_{'x'.join(map(str, sb)) or '0d'}_{db}",
+        _product(sa, da, sb, db),
+    )
+    for sa, sb in [
+        ((2,), (2,)),
+        ((2,), (3,)),
+        ((2, 2), (2,)),
+        ((2, 2), (3,)),
+        ((2,), (2, 3)),
+        ((3,), (2, 3)),
+        ((2, 2), (2, 3)),
+        ((2, 2), (3, 3)),
+        ((), (2,)),
+        ((2,), ()),
+    ]
+    for da, db in [("float32", "float64"), ("int64", "float32"), ("bool", "bool")]
+]
+
+
+def _setitem(index, value, dtype="float32"):
+    def program(L):
+        y = L.zeros(2, 3, dtype=getattr(L, dtype))
+        y[index] = value(L) if callable(value) else value
+        return y
+
+    return program
+
+
+JOINS_AND_WRITES = [
+    ("cat_of_0d", lambda L: L.cat([L.tensor(1.0), L.tensor(2.0)])),
+    ("cat_of_0d_second", lambda L: L.cat([L.ones(1), L.tensor(2.0)])),
+    ("setitem_slice_shape", _setitem(slice(0, 1), lambda L: L.ones(2, 2))),
+    ("setitem_row_shape", _setitem(0, lambda L: L.ones(2))),
+    ("setitem_row_too_many_dims", _setitem(0, lambda L: L.ones(2, 3))),
+    ("setitem_element_shape", _setitem((0, 0), lambda L: L.ones(2))),
+    ("setitem_all_shape", _setitem(slice(None), lambda L: L.ones(3, 3))),
+    ("setitem_list_shape", _setitem([0, 1], lambda L: L.ones(4))),
+    ("setitem_list_dtype", _setitem([0, 1], lambda L: L.ones(3, dtype=L.float64))),
+    ("setitem_list_0d_dtype", _setitem([0, 1], lambda L: L.tensor(5.0, dtype=L.float64))),
+    ("setitem_float_into_int", _setitem(0, 2.7, "int64")),
+    ("setitem_float_tensor_into_int", _setitem(slice(0, 1), lambda L: L.tensor([[2.7]]), "int64")),
+]
+
+MESSAGES = CONVERSIONS + ATTRIBUTES + CREATION + PRODUCTS + JOINS_AND_WRITES
 
 # gradlab says more than torch here (torch's words first): the nesting rule torch leaves out.
 NESTING = "; tensor() data must nest evenly, like [[1, 2], [3, 4]]"

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlab import _dtype
 from gradlab._ops._common import Node, Tensor, announce, edge, grad_enabled, make_node, sum_to
 from gradlab._ops.shape import _ShapeNode, expand, reshape, unsqueeze, view_of
 from gradlab.autograd.saved import unpack
@@ -187,7 +188,7 @@ class CopySlices(Node):
     """self[index] = value  →  ``grad`` with the overwritten part zeroed for self, and the
     gradient of that part (summed to value's shape) for value."""
 
-    __slots__ = ("_index", "_value_shape")
+    __slots__ = ("_index", "_value_shape", "_value_dtype")
 
     def name(self) -> str:
         return "torch::autograd::CopySlices"
@@ -197,7 +198,7 @@ class CopySlices(Node):
         rest = np.array(grad, copy=True)
         rest[index] = 0
         part = sum_to(np.asarray(grad)[index], self._value_shape)
-        return rest, part
+        return rest, np.asarray(part, self._value_dtype)  # in the value's own dtype
 
 
 class CopyBackwards(CopySlices):
@@ -246,12 +247,20 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     except IndexError as error:
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
     if isinstance(value, Tensor):
+        if not basic and value._data.dtype != storage.dtype:
+            names = _dtype.SCALAR_NAMES
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{names[x.dtype.name]} for the destination and {names[value.dtype.name]} "
+                "for the source."
+            )
         value = _fit_value(value, target, basic)  # fails before anything is written
     node = None
     if grad_enabled() and (x.requires_grad or isinstance(value, Tensor) and value.requires_grad):
         node = _setitem_node(items, value, basic)((edge(x), edge(value)))
         node._index = key
         node._value_shape = np.shape(value._data if isinstance(value, Tensor) else value)
+        node._value_dtype = value._data.dtype if isinstance(value, Tensor) else None
     storage[key] = value._data if isinstance(value, Tensor) else value
     finish_inplace("setitem", x, value, node)
 

@@ -186,11 +186,15 @@ def sigmoid(x: Tensor) -> Tensor:
 def relu(x: Tensor) -> Tensor:
     """Elementwise max(x, 0)."""
     data = x._data
+    if data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return unary("relu", ReluBackward0, np.maximum(data, data.dtype.type(0)), x)
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001  (PyTorch's name)
     """Elementwise |x|."""
+    if x._data.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return unary("abs", AbsBackward0, np.abs(x._data), x)
 
 

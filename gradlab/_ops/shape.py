@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlab._dtype import result_type
 from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
 from gradlab.autograd import events
 
@@ -271,13 +272,28 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return outs
 
 
+def _in_dtypes(parts: Any, dtypes: tuple[np.dtype, ...] | None) -> tuple[Any, ...]:
+    """Each input's part of the gradient in that input's dtype (None: all as the output)."""
+    if dtypes is None:
+        return tuple(parts)
+    return tuple(p.astype(d, copy=False) for p, d in zip(parts, dtypes))
+
+
+def _joined(tensors: tuple[Tensor, ...]) -> tuple[np.dtype, tuple[np.dtype, ...] | None]:
+    """The dtype of a join of ``tensors`` (PyTorch's promotion), and the inputs' dtypes
+    when they differ from it (their gradients are cast back)."""
+    dtype = result_type(*tensors)
+    dtypes = tuple(t._data.dtype for t in tensors)
+    return dtype, None if all(d == dtype for d in dtypes) else dtypes
+
+
 class StackBackward0(Node):
     """out = stack(tensors, dim)  →  each input receives its slice of ``grad``."""
 
-    __slots__ = ("_saved_dim",)
+    __slots__ = ("_saved_dim", "_dtypes")
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
-        return tuple(np.moveaxis(grad, self._saved_dim, 0))
+        return _in_dtypes(np.moveaxis(grad, self._saved_dim, 0), self._dtypes)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -293,20 +309,22 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"entry {i}"
             )
     given, dim = dim, _dim(dim, tensors[0].ndim + 1)
-    data = np.stack([t._data for t in tensors], axis=dim)
+    dtype, dtypes = _joined(tensors)
+    data = np.stack([t._data for t in tensors], axis=dim, dtype=dtype, casting="unsafe")
     node = make_node(StackBackward0, *tensors)
     if node is not None:
-        node._saved_dim = given
+        node._saved_dim, node._dtypes = given, dtypes
     return announce("stack", Tensor(data, node), node, *tensors)
 
 
 class CatBackward0(Node):
     """out = cat(tensors, dim)  →  each input receives its stretch of ``grad``."""
 
-    __slots__ = ("_saved_dim", "_sizes")
+    __slots__ = ("_saved_dim", "_sizes", "_dtypes")
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
-        return tuple(np.split(grad, np.cumsum(self._sizes)[:-1], axis=self._saved_dim))
+        parts = np.split(grad, np.cumsum(self._sizes)[:-1], axis=self._saved_dim)
+        return _in_dtypes(parts, self._dtypes)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -314,6 +332,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = tuple(tensors)
     if not tensors:
         raise ValueError("gradlab.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not t.ndim:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     given, dim = dim, _dim(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors[1:], start=1):
@@ -324,8 +345,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                     f"Expected size {n} but got size {m} for tensor number {i} "
                     "in the list."
                 )
-    data = np.concatenate([t._data for t in tensors], axis=dim)
+    dtype, dtypes = _joined(tensors)
+    data = np.concatenate([t._data for t in tensors], axis=dim, dtype=dtype, casting="unsafe")
     node = make_node(CatBackward0, *tensors)
     if node is not None:
         node._saved_dim, node._sizes = given, [t.shape[dim] for t in tensors]
+        node._dtypes = dtypes
     return announce("cat", Tensor(data, node), node, *tensors)
