@@ -26,7 +26,7 @@ import numpy as np
 
 from gradlab import _dtype
 from gradlab import autograd as _autograd
-from gradlab._args import ALL, int_arg
+from gradlab._args import ALL, int_arg, type_name
 from gradlab._formatting import format_tensor
 from gradlab._warn import warn_once
 from gradlab.autograd import events
@@ -502,22 +502,22 @@ class Tensor:
         return iter(self.unbind(0))
 
     def add(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.add(self, other if alpha == 1 else other * alpha)
+        return method_result("add", _ops.add(self, other if alpha == 1 else other * alpha), other)
 
     def sub(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.sub(self, other if alpha == 1 else other * alpha)
+        return method_result("sub", _ops.sub(self, other if alpha == 1 else other * alpha), other)
 
     def mul(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
+        return method_result("mul", _ops.mul(self, other), other)
 
     def div(self, other: Any) -> Tensor:
-        return _ops.div(self, other)
+        return method_result("div", _ops.div(self, other), other)
 
     def pow(self, exponent: Any) -> Tensor:
-        return _ops.pow(self, exponent)
+        return method_result("pow", _ops.pow(self, exponent), exponent)
 
     def matmul(self, other: Tensor) -> Tensor:
-        return _ops.matmul(self, other)
+        return method_result("matmul", _ops.matmul(self, other), other)
 
     def neg(self) -> Tensor:
         return _ops.neg(self)
@@ -585,22 +585,39 @@ class Tensor:
         return _ops.unbind(self, dim)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.add_(self, other if alpha == 1 else other * alpha)
+        return method_result("add_", _ops.add_(self, other if alpha == 1 else other * alpha), other)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.sub_(self, other if alpha == 1 else other * alpha)
+        return method_result("sub_", _ops.sub_(self, other if alpha == 1 else other * alpha), other)
 
     def mul_(self, other: Any) -> Tensor:
-        return _ops.mul_(self, other)
+        return method_result("mul_", _ops.mul_(self, other), other)
 
     def div_(self, other: Any) -> Tensor:
-        return _ops.div_(self, other)
+        return method_result("div_", _ops.div_(self, other), other)
 
     def zero_(self) -> Tensor:
         return _ops.zero_(self)
 
     def fill_(self, value: Any) -> Tensor:
         return _ops.fill_(self, value)
+
+
+def method_result(name: str, result: Any, other: Any, position: int = 1) -> Any:
+    """The result of a method (or function) form of an operator: where the operator gives
+    ``NotImplemented`` (so that Python may try the other operand), the method raises
+    PyTorch's ``TypeError``."""
+    if result is not NotImplemented:
+        return result
+    if name == "pow":
+        got = f"Tensor, {type_name(other)}" if position == 2 else type_name(other)
+        raise TypeError(
+            f"pow() received an invalid combination of arguments - got ({got}), but expected "
+            "one of: (Tensor exponent), (Number exponent)"
+        )
+    raise TypeError(
+        f"{name}(): argument 'other' (position {position}) must be Tensor, not {type_name(other)}"
+    )
 
 
 def as_array(x: Any) -> np.ndarray:

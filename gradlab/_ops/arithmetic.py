@@ -23,6 +23,7 @@ from gradlab._ops._common import (
     make_binary_node,
     make_node,
     operands,
+    quietly,
     scalar,
 )
 from gradlab._ops.pointwise import ReciprocalBackward0, unary
@@ -142,7 +143,7 @@ def rsub(a: Tensor, number: Any) -> Tensor:
     pair = operands(a, number)
     if pair is None:
         return NotImplemented
-    return unary("rsub", RsubBackward1, pair[1] - pair[0], a, inputs=(number, a))
+    return unary("rsub", RsubBackward1, quietly(operator.sub, *pair[::-1]), a, inputs=(number, a))
 
 
 # --- multiply and divide -----------------------------------------------------------------
@@ -216,8 +217,7 @@ class DivBackward0(BinaryNode):
 
 
 def _true_divide(x: Any, y: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.true_divide(x, y)
+    out = np.true_divide(x, y)  # called quietly
     # integers divide into the default float dtype, as in PyTorch
     return out.astype(np.float32) if np.result_type(x, y).kind in "iub" else out
 
@@ -245,7 +245,7 @@ def div(a: Tensor, b: Any) -> Tensor:
 
 def reciprocal(a: Tensor) -> Tensor:
     """``1 / a``."""
-    return unary("reciprocal", ReciprocalBackward0, _true_divide(1, a._data), a)
+    return unary("reciprocal", ReciprocalBackward0, quietly(_true_divide, 1, a._data), a)
 
 
 def rdiv(a: Tensor, number: Any) -> Tensor:
@@ -319,13 +319,12 @@ def _zero(grad: Any) -> Any:
 
 
 def _power(x: Any, p: Any) -> Any:
-    """``x ** p`` on operands already in PyTorch's result dtype."""
-    if type(p) is int and p >= 0:  # x ** 2 and friends cannot divide by zero or go complex
-        return np.power(x, p)
-    if type(p) is not float and _integral(x) and _integral(p):
+    """``x ** p`` on operands already in PyTorch's result dtype (called quietly)."""
+    if type(p) is not int and type(p) is not float and _integral(x) and _integral(p):
         return _integer_power(x, p)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.power(x, p)
+    if type(p) is int and p < 0 and _integral(x):
+        return _integer_power(x, p)
+    return np.power(x, p)
 
 
 def _integral(v: Any) -> bool:
@@ -373,7 +372,7 @@ def rpow(a: Tensor, base: Any) -> Tensor:
     pair = operands(a, base)
     if pair is None:
         return NotImplemented
-    data = _power(pair[1], pair[0])
+    data = quietly(_power, pair[1], pair[0])
     node = make_node(PowBackward2, a)
     out = Tensor(data, node)
     if node is not None:
@@ -518,7 +517,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if ad.dtype != bd.dtype or ad.dtype == np.bool_ or ad.shape[-1] != bd.shape[0]:
         raise _matmul_error(a, b)
-    data = ad @ bd
+    data = quietly(operator.matmul, ad, bd)
     cls, other_slot = kind
     node = make_binary_node(cls, a, b)
     if node is not None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import Node, Tensor, make_node, needs_grad, scalar
+from gradlab._args import type_name
+from gradlab._ops._common import Node, Tensor, make_node, needs_grad, quietly, scalar
 from gradlab._ops.arithmetic import add_data, div_data, mul_data, sub_data
 from gradlab.autograd import events
 from gradlab.autograd.grad_mode import is_grad_enabled
@@ -73,11 +74,11 @@ def _apply(
         )
     if node is not None:
         _keep_old_values(node, x)
-    x._storage()[...] = data
+    quietly(np.copyto, x._storage(), data, casting="unsafe")  # 1e300 into float32: inf
     return finish_inplace(name, x, other, node)
 
 
-_UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply}
+_UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide}
 
 
 def _fits(x: Tensor, other: Any) -> bool:
@@ -103,11 +104,7 @@ def _apply_in_storage(name: str, x: Tensor, other: Any) -> Tensor:
     storage, with no temporary array."""
     storage = x._storage()
     operand = other._data if type(other) is Tensor else other
-    if name == "div_":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.true_divide(storage, operand, out=storage)
-    else:
-        _UFUNCS[name](storage, operand, out=storage)
+    quietly(_UFUNCS[name], storage, operand, out=storage)
     return finish_inplace(name, x, other, None)
 
 
@@ -157,7 +154,10 @@ class FillBackward2(ZeroBackward0):
 def _overwrite(name: str, x: Tensor, value: Any, cls: type[Node]) -> Tensor:
     check_inplace(x)
     if scalar(value) is None:
-        raise TypeError(f"{name}() received an invalid value {value!r}: expected a number")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got "
+            f"({type_name(value)}), but expected one of: (Number value)"
+        )
     node = make_node(cls, x)
     x._storage()[...] = value
     return finish_inplace(name, x, value, node)

@@ -13,7 +13,7 @@ import numpy as np
 
 from gradlab import _dtype
 from gradlab._args import ALL, int_list, type_name
-from gradlab._ops._common import Node, Tensor, announce, make_node
+from gradlab._ops._common import Node, Tensor, announce, make_node, quietly
 from gradlab._ops.shape import _dim
 
 
@@ -114,7 +114,7 @@ def _reduce(
         given = dims = None
     else:
         given, dims = _dims(name, dim, x.ndim)
-    data = fn(x._data, axis=dims, keepdims=bool(keepdim), dtype=dtype)
+    data = quietly(fn, x._data, axis=dims, keepdims=bool(keepdim), dtype=dtype)
     node = make_node(whole if dims is None else along, x)
     if node is not None:
         node._saved_self_sym_sizes = x.shape
