@@ -31,7 +31,7 @@ def type_name(x: Any) -> str:
     return f"numpy.{kind.__name__}" if module == "numpy" else kind.__name__
 
 
-def _is_int(x: Any, first: bool) -> bool:
+def is_int(x: Any, first: bool) -> bool:
     """An integer as PyTorch takes it (a bool only after the first position)."""
     kind = type(x)
     if kind is int or isinstance(x, np.integer):
@@ -50,7 +50,7 @@ def int_list(fn: str, arg: str, args: tuple[Any, ...]) -> tuple[int, ...]:
             return args
         raise TypeError(f'{fn}() missing 1 required positional arguments: "{arg}"')
     items = args
-    if not _is_int(args[0], first=True):
+    if not is_int(args[0], first=True):
         if len(args) > 1:
             raise TypeError(f"{fn}() takes 1 positional argument but {len(args)} were given")
         items = args[0]
@@ -60,7 +60,7 @@ def int_list(fn: str, arg: str, args: tuple[Any, ...]) -> tuple[int, ...]:
                 f"not {type_name(items)}"
             )
     for i, x in enumerate(items):
-        if not _is_int(x, first=i == 0):
+        if not is_int(x, first=i == 0):
             if i == 0:
                 raise TypeError(
                     f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, but found "
@@ -77,6 +77,6 @@ def int_arg(fn: str, arg: str, x: Any) -> int:
     """An ``int`` parameter (``size(dim)``), with PyTorch's error for anything else."""
     if type(x) is int:
         return x
-    if type(x) is bool or not _is_int(x, first=True):
+    if type(x) is bool or not is_int(x, first=True):
         raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be int, not {type_name(x)}")
     return int(x)

@@ -572,7 +572,7 @@ class Tensor:
         ndim = self._data.ndim
         if ndim != 2:
             warn_once(_T_OF_0D_WARNING if ndim == 0 else _T_NOT_2D_WARNING)
-        return _ops.permute(self, tuple(reversed(range(ndim))))
+        return _ops.permute(self, (tuple(reversed(range(ndim))),))
 
     def t(self) -> Tensor:
         return self if self.ndim < 2 else _ops.transpose(self, 0, 1)

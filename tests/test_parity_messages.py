@@ -6,6 +6,7 @@ and reduced to plain data by :func:`tests.outcome.outcome`.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -242,8 +243,105 @@ FUNCTIONS = [
     ("forward_returns_float_and_tensor", _function(lambda L, x: (3.5, x * 2))),
 ]
 
+
+SHAPES = [
+    ("reshape_minus_2", lambda L: L.ones(2, 3).reshape(-2, 3)),
+    ("reshape_minus_3_second", lambda L: L.ones(6).reshape(2, -3)),
+    ("view_minus_2", lambda L: L.ones(6).view(-2, 3)),
+    ("reshape_two_minus_1", lambda L: L.ones(6).reshape(-1, -1)),
+    ("view_two_minus_1", lambda L: L.ones(6).view(-1, -1)),
+    ("reshape_empty_minus_1", lambda L: L.ones(0).reshape(-1, 0)),
+    ("reshape_minus_1_and_0", lambda L: L.ones(6).reshape(-1, 0)),
+    ("reshape_float_first", lambda L: L.ones(6).reshape(2.5, 2)),
+    ("reshape_str", lambda L: L.ones(6).reshape("a")),
+    ("reshape_list_with_float", lambda L: L.ones(6).reshape([2, 3.0])),
+    ("reshape_nothing", lambda L: L.ones(6).reshape()),
+    ("reshape_int_tensor", lambda L: L.ones(6).reshape(L.tensor(6))),
+    ("view_float", lambda L: L.ones(6).view(2.5)),
+    ("view_nothing", lambda L: L.ones(1).view()),
+    ("view_second_float", lambda L: L.ones(6).view(2, 3.0)),
+    ("view_numpy_int", lambda L: L.ones(6).view(np.int64(6))),
+    ("permute_second_float", lambda L: L.ones(2, 3).permute(0, 1.0)),
+    ("permute_list_of_float", lambda L: L.ones(2, 3).permute([0.0, 1])),
+    ("permute_float", lambda L: L.ones(2, 3).permute(0.5)),
+]
+
+
+def _of_unbind(change, dim=0):
+    """``change(L, views)`` on the outputs of ``unbind`` of a tensor that requires grad."""
+
+    def program(L):
+        change(L, (L.ones(2, 3, requires_grad=True) * 1).unbind(dim))
+
+    return program
+
+
+def _leaf_setitem(index):
+    def program(L):
+        L.ones(2, 3, requires_grad=True)[index] = 2.0
+
+    return program
+
+
+LEAF_INDICES = [
+    ("int", 0),
+    ("pair", (0, 1)),
+    ("slice", slice(0, 1)),
+    ("slice_whole", slice(0, 2)),
+    ("all", slice(None)),
+    ("ellipsis", ...),
+    ("None", None),
+    ("column", (slice(None), 1)),
+    ("list", [0, 1]),
+]
+
+VALUES_AND_VIEWS = [
+    ("setitem_list_value", _setitem(0, [1.0, 2.0, 3.0])),
+    ("setitem_tuple_value", _setitem(0, (1.0, 2.0, 3.0))),
+    ("setitem_array_value", _setitem(0, np.ones(3))),
+    ("setitem_0d_array_value", _setitem(0, np.array(2.5))),
+    ("setitem_None_value", _setitem(0, None)),
+    ("setitem_str_value", _setitem(0, "a")),
+    ("setitem_list_into_double", _setitem(0, [1], "float64")),
+    ("setitem_list_into_long", _setitem(0, [1], "int64")),
+    ("setitem_numpy_float", _setitem(0, np.float64(2.5))),
+    ("setitem_bool_value", _setitem(0, True)),
+    ("setitem_float_index", _setitem(1.5, 1.0)),
+    ("setitem_float_in_tuple", _setitem((0, 1.5), 1.0)),
+    ("setitem_function_index", _setitem(print, 1.0)),
+    ("setitem_numpy_float_index", _setitem(np.float64(1.0), 1.0)),
+    ("setitem_float_tensor_index", lambda L: L.zeros(2, 3).__setitem__(L.tensor([0.0]), 1.0)),
+    ("getitem_float", lambda L: L.zeros(2, 3)[1.5]),
+    ("getitem_dict", lambda L: L.zeros(2, 3)[{}]),
+    ("getitem_float_tensor", lambda L: L.zeros(2, 3)[L.tensor([0.0])]),
+    ("unbind_output_setitem", _of_unbind(lambda L, u: u[0].__setitem__(0, 5.0))),
+    ("unbind_output_setitem_slice", _of_unbind(lambda L, u: u[0].__setitem__(slice(1, None), 2))),
+    ("unbind_output_setitem_all", _of_unbind(lambda L, u: u[0].__setitem__(slice(0, 3), 2))),
+    ("unbind_output_setitem_None", _of_unbind(lambda L, u: u[0].__setitem__(None, 2.0))),
+    ("unbind_output_setitem_ellipsis", _of_unbind(lambda L, u: u[0].__setitem__((..., 1), 2))),
+    ("unbind_output_index_put", _of_unbind(lambda L, u: u[1].__setitem__([0], 2.0), 1)),
+    ("unbind_output_zero_", _of_unbind(lambda L, u: u[1].zero_(), 1)),
+    ("unbind_output_fill_", _of_unbind(lambda L, u: u[1].fill_(2), 1)),
+    ("unbind_output_iadd", _of_unbind(lambda L, u: u[0].__iadd__(1))),
+    ("slice_of_unbind_output", _of_unbind(lambda L, u: u[0][1:].mul_(2))),
+    ("select_of_unbind_output", _of_unbind(lambda L, u: u[0][1].add_(2))),
+    ("view_of_unbind_output", _of_unbind(lambda L, u: u[0].view(3, 1).add_(2))),
+    ("reshape_of_unbind_output", _of_unbind(lambda L, u: u[0].reshape(3, 1).add_(2))),
+    ("T_of_unbind_output", _of_unbind(lambda L, u: u[0].unsqueeze(0).T.add_(2))),
+    ("setitem_of_view_of_unbind", _of_unbind(lambda L, u: u[0][1:].__setitem__(0, 2.0))),
+    *[(f"leaf_setitem_{name}", _leaf_setitem(index)) for name, index in LEAF_INDICES],
+]
+
 MESSAGES = (
-    CONVERSIONS + ATTRIBUTES + CREATION + PRODUCTS + JOINS_AND_WRITES + METHOD_FORMS + FUNCTIONS
+    CONVERSIONS
+    + ATTRIBUTES
+    + CREATION
+    + PRODUCTS
+    + JOINS_AND_WRITES
+    + METHOD_FORMS
+    + FUNCTIONS
+    + SHAPES
+    + VALUES_AND_VIEWS
 )
 
 # gradlab says more than torch here (torch's words first): the nesting rule torch leaves out.
@@ -266,6 +364,8 @@ HEAD_ONLY = {
         "fill__None",
         "fill__list",
         "function_pow_str",
+        "view_float",
+        "view_nothing",
     )
 }
 
@@ -365,3 +465,20 @@ def test_infinities_without_numpy_warnings(torch, name, program):
     ours = outcome(gradlab, program)
     assert ours["warnings"] == []
     assert ours == outcome(torch, program)
+
+
+# --- documented differences (README, "Differences from PyTorch"): a clear error ---------
+
+DIFFERENCES = [
+    ("complex_data", lambda: gradlab.tensor([1j]), TypeError, "gradlab has no complex dtypes"),
+    ("complex_number", lambda: gradlab.ones(2).add(1j), TypeError, "not complex"),
+    ("complex_value", lambda: gradlab.ones(2).__setitem__(0, 1j), TypeError, "assign a complex"),
+    ("str_index", lambda: gradlab.ones(2)["a"], IndexError, "valid indices (got str)"),
+    ("float_list_index", lambda: gradlab.ones(2)[[0.0]], IndexError, "used as indices must be"),
+]
+
+
+@pytest.mark.parametrize("name,act,error,words", DIFFERENCES, ids=[d[0] for d in DIFFERENCES])
+def test_documented_differences_raise_a_clear_error(name, act, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        act()

@@ -13,8 +13,18 @@ from typing import Any
 import numpy as np
 
 from gradlab import _dtype
-from gradlab._ops._common import Node, Tensor, announce, edge, grad_enabled, make_node, sum_to
-from gradlab._ops.shape import _ShapeNode, expand, reshape, unsqueeze, view_of
+from gradlab._args import type_name
+from gradlab._ops._common import (
+    Node,
+    Tensor,
+    announce,
+    edge,
+    grad_enabled,
+    make_node,
+    scalar,
+    sum_to,
+)
+from gradlab._ops.shape import _ShapeNode, _type_name, expand, reshape, unsqueeze, view_of
 from gradlab.autograd.saved import unpack
 
 
@@ -105,12 +115,27 @@ def _is_basic(item: Any) -> bool:
     )
 
 
+_INVALID_INDEX = (
+    "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+    "valid indices"
+)
+
+
 def _as_index(item: Any) -> Any:
+    """An index item as numpy takes it, with PyTorch's IndexError for what it refuses."""
     if isinstance(item, Tensor):
-        return item._storage()
-    if isinstance(item, list):
-        return np.asarray(item)
-    return item
+        data = item._storage()
+    elif isinstance(item, list):
+        data = np.asarray(item) if item else np.zeros(0, np.int64)
+    elif isinstance(item, np.ndarray):
+        data = item
+    elif _is_basic(item) or isinstance(item, bool):
+        return item
+    else:
+        raise IndexError(f"{_INVALID_INDEX} (got {type_name(item)})")
+    if data.dtype.kind not in "iub":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return data
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -234,10 +259,13 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``: an in-place change (the version goes up)."""
     from gradlab._ops.inplace import check_inplace, finish_inplace
 
+    if not isinstance(value, Tensor) and scalar(value) is None:
+        raise TypeError(f"can't assign a {type_name(value)} to a {_type_name(x)}")
+
     items = index if isinstance(index, tuple) else (index,)
     basic = any(map(_is_basic, items))
     if basic and _setitem_node(items, value, basic) is CopySlices:
-        check_inplace(x, "a view of ")  # PyTorch writes through a view of x
+        check_inplace(x, _view_op(items, x.shape))  # PyTorch writes through a view of x
     else:
         check_inplace(x)
     key = tuple(_as_index(i) for i in items)
@@ -263,6 +291,24 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         node._value_dtype = value._data.dtype if isinstance(value, Tensor) else None
     storage[key] = value._data if isinstance(value, Tensor) else value
     finish_inplace("setitem", x, value, node)
+
+
+def _view_op(items: tuple[Any, ...], shape: tuple[int, ...]) -> str | None:
+    """The last view op of PyTorch's basic indexing with ``items`` (a slice over a whole
+    dimension makes none; None: no view at all)."""
+    op, dim = None, 0
+    for item in items:
+        if item is None:
+            op = "Unsqueeze"
+        elif item is Ellipsis:
+            dim += len(shape) - sum(i is not None and i is not Ellipsis for i in items)
+        elif isinstance(item, slice):
+            if dim < len(shape) and item.indices(shape[dim]) != (0, shape[dim], 1):
+                op = "Slice"
+            dim += 1
+        else:
+            op, dim = "Select", dim + 1
+    return op
 
 
 def _setitem_node(items: tuple[Any, ...], value: Any, basic: bool) -> type[Node]:
@@ -292,5 +338,5 @@ def _fit_value(value: Tensor, target: tuple[int, ...], basic: bool) -> Tensor:
                 f"to indexing result of shape {list(target)}"
             ) from None
         return value
-    value = reshape(value, tuple(sizes), "view")
+    value = reshape(value, (tuple(sizes),), "view")
     return value if value.shape == target else expand(value, target)

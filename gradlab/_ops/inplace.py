@@ -23,16 +23,18 @@ _LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place
 _KIND_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 
-def check_inplace(x: Tensor, through: str = "") -> None:
+def check_inplace(x: Tensor, through: str | None = None) -> None:
     """Raise PyTorch's error if ``x`` may not be changed in place right now (``through``:
-    "a view of " when the change goes through a view of ``x``, as ``x[0] = 1`` does)."""
+    the view op, e.g. "Select", when the change goes through a new view of ``x``, as
+    ``x[0] = 1`` does)."""
     if x._grad_fn is None and x._requires_grad and is_grad_enabled():
-        raise RuntimeError(through + _LEAF_MESSAGE)
+        raise RuntimeError(("a view of " if through else "") + _LEAF_MESSAGE)
     if x._view_of is not None and x.requires_grad and is_grad_enabled():
         base, multi = x._view_of
-        if multi is not None:
+        if multi is not None:  # the error names the view being changed
+            output = f"Output 0 of {through}" if through else f"Output {x._output_nr} of {multi}"
             raise RuntimeError(
-                f"Output {x._output_nr} of {multi} is a view and is being modified inplace. "
+                f"{output} is a view and is being modified inplace. "
                 "This view is the output of a function that returns multiple views. Such "
                 "functions do not allow the output views to be modified inplace. You should "
                 "replace the inplace operation by an out-of-place one."

@@ -8,12 +8,12 @@ through either is seen by both.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from gradlab._args import int_list, is_int, type_name
 from gradlab._dtype import result_type
 from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
 from gradlab.autograd import events
@@ -41,6 +41,9 @@ def view_of(
     out = Tensor(data, node, output_nr)
     if isinstance(data, np.ndarray) and np.shares_memory(data, base._storage()):
         out._vc = base._version_counter()
+        if multi is None and base._view_of is not None and base._view_of[1] is not None:
+            # a view of an output of unbind is as unchangeable, named by its own op
+            multi = type(node).__name__.removesuffix("Backward0") if node else name.title()
         out._view_of = (base, multi)
     return out
 
@@ -62,15 +65,35 @@ class ViewBackward0(_ShapeNode):
         return (np.reshape(grad, self._self_sizes),)
 
 
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], Sequence):
-        shape = tuple(shape[0])
-    return tuple(operator.index(n) for n in shape)
+def _shape_arg(name: str, args: tuple[Any, ...]) -> tuple[int, ...]:
+    """The new shape of ``reshape``/``view``, with PyTorch's errors for bad entries."""
+    if name == "view" and (not args or len(args) == 1 and not _sizes_like(args[0])):
+        got = ", ".join(type_name(a) for a in args)
+        raise TypeError(
+            f"view() received an invalid combination of arguments - got ({got}), but "
+            "expected one of: (gradlab.dtype dtype), (tuple of ints size)"
+        )
+    shape = int_list(name, "shape" if name == "reshape" else "size", args)
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(shape)}")
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    return shape
+
+
+def _sizes_like(x: Any) -> bool:
+    return isinstance(x, tuple | list) or is_int(x, first=True)
 
 
 def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
     """``x`` with a new shape (one entry may be -1); a view where the memory allows."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg(name, shape)
+    if -1 in shape and not x._data.size:
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+            "unspecified dimension size -1 can be any value and is ambiguous"
+        )
     try:
         data = x._storage().reshape(shape)
     except ValueError:
@@ -138,7 +161,7 @@ class PermuteBackward0(Node):
 
 def permute(x: Tensor, dims: tuple[Any, ...]) -> Tensor:
     """``x`` with its dimensions reordered (a view); ``x.T`` reverses them."""
-    given = _shape_arg(dims)
+    given = int_list("permute", "dims", dims)
     dims = tuple(_dim(d, x.ndim) for d in given)
     if len(dims) == x.ndim and len(set(dims)) < len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
