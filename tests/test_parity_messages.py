@@ -482,3 +482,29 @@ DIFFERENCES = [
 def test_documented_differences_raise_a_clear_error(name, act, error, words):
     with pytest.raises(error, match=re.escape(words)):
         act()
+
+
+def test_quiet_in_many_threads_at_once():
+    """Each thread computes in its own quiet numpy context (a context may be entered by one
+    thread at a time): ops from several threads at once neither fail nor warn."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            x = gradlab.tensor([0.0, 1.0], requires_grad=True)
+            for _ in range(300):
+                y = x.log() * x + x.exp()
+            y.sum().backward()
+        except BaseException as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
