@@ -3,8 +3,10 @@
 
 ``outcome(L, program)`` runs ``program(L)`` (``L`` is ``gradlab`` or ``torch``) with every
 warning caught and gives ``{"result": ..., "warnings": [...]}``: tensors become
-``("tensor", dtype, shape, Num(values))``, an exception ``("raises", type name, leading
-words)``; torch's spelling (``torch.``, "(Triggered internally at ...)") is normalized away.
+``["tensor", dtype, shape, Num(values)]``, an exception ``["raises", type name, leading
+words]``; torch's spelling (``torch.``, "(Triggered internally at ...)") is normalized away.
+Everything is lists, dicts with string keys, strings, numbers, None and ``Num``, so that a
+JSON round trip gives the same data back.
 """
 
 from __future__ import annotations
@@ -25,19 +27,22 @@ def _head(text: str) -> str:
 
 
 def plain(x: Any) -> Any:
-    """``x`` as plain data: tensors by dtype, shape and values; dtypes and sizes by name."""
+    """``x`` as plain data: tensors by dtype, shape and values; sequences by type name and
+    items; dtypes by name."""
     if is_tensor(x):
         dtype = normalize(repr(x.dtype)).removeprefix("gradlab.")
-        return ("tensor", dtype, tuple(x.shape), Num(x.detach().numpy().copy(), dtype))
+        return ["tensor", dtype, list(x.shape), Num(x.detach().numpy().copy(), dtype)]
     if isinstance(x, (tuple, list)):
-        return type(x).__name__, [plain(v) for v in x]
+        return [type(x).__name__, [plain(v) for v in x]]
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
     if x is None or isinstance(x, (bool, int, float, str)):
         return x
     if type(x).__name__ == "dtype":
-        return ("dtype", normalize(repr(x)))
+        return ["dtype", normalize(repr(x))]
     if hasattr(x, "dtype") and hasattr(x, "shape"):  # a numpy array or scalar
-        return ("array", str(x.dtype), Num(x, str(x.dtype)))
-    return ("other", type(x).__name__)
+        return ["array", str(x.dtype), Num(x, str(x.dtype))]
+    return ["other", type(x).__name__]
 
 
 def outcome(L: Any, program: Callable[[Any], Any]) -> dict[str, Any]:
@@ -51,10 +56,10 @@ def outcome(L: Any, program: Callable[[Any], Any]) -> dict[str, Any]:
             try:
                 result = plain(program(L))
             except Exception as error:  # noqa: BLE001  (the error is what is compared)
-                result = ("raises", type(error).__name__, _head(str(error)))
+                result = ["raises", type(error).__name__, _head(str(error))]
     finally:
         L.set_warn_always(always)
     return {
         "result": result,
-        "warnings": [(w.category.__name__, _head(str(w.message))) for w in caught],
+        "warnings": [[w.category.__name__, _head(str(w.message))] for w in caught],
     }
