@@ -123,19 +123,15 @@ def arange(
     start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """``start, start + step, ...`` up to (not including) ``end``; int64 for integer bounds."""
-    if end is None:
-        start, end = 0, start
-        names = ("end",)
-    else:
-        names = ("start", "end", "step")
-    for position, (name, value) in enumerate(
-        zip(names, (end,) if len(names) == 1 else (start, end, step)), 1
-    ):
+    given = {"end": start} if end is None else {"start": start, "end": end, "step": step}
+    for position, (name, value) in enumerate(given.items(), 1):
         if scalar(value) is None:
             raise TypeError(
                 f"arange(): argument '{name}' (position {position}) must be Number, "
                 f"not {type_name(value)}"
             )
+    if end is None:
+        start, end = 0, start
     _check_range(start, end, step)
     if dtype is None:
         dtype = _dtype.result_type(start, end, step)

@@ -266,6 +266,7 @@ class Tensor:
         return np.asarray(self._data).tolist()
 
     def _python_scalar(self) -> int | float | bool:
+        """The single value, for ``float()`` and ``int()`` (PyTorch's ValueError if more)."""
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return self._data.reshape(()).item()

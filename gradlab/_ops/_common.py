@@ -48,7 +48,8 @@ def _quiet_context() -> contextvars.Context:
 class _Quiet(threading.local):
     """Per thread, ``run(fn, *args)``: ``fn(*args)`` in a quiet context. A context may be
     entered by one thread at a time, and never re-entered: ``fn`` is numpy code that does
-    not call back into gradlab. About 50 ns, against 3 µs for ``with np.errstate()``."""
+    not call back into gradlab. A tiny fraction of the cost of ``with np.errstate()``,
+    which would double the time of a small op."""
 
     def __init__(self) -> None:
         self.run = _quiet_context().run

@@ -285,14 +285,13 @@ class PowBackward1(BinaryNode):
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
         base, p = _like(grad, unpack(self._self)), _like(grad, unpack(self._exponent))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            grad_base = grad_p = None
-            if _wants(self, 0):  # PyTorch: 0 where the exponent is 0 (never 0 * inf)
-                grad_base = np.where(p == 0, _zero(grad), grad * (p * base ** (p - 1)))
-            if _wants(self, 1):  # ... and where the base is 0 and the exponent >= 0
-                grad_p = grad * np.where(
-                    (base == 0) & (p >= 0), _zero(grad), unpack(self._result) * np.log(base)
-                )
+        grad_base = grad_p = None  # (the engine runs backward with numpy's warnings off)
+        if _wants(self, 0):  # PyTorch: 0 where the exponent is 0 (never 0 * inf)
+            grad_base = np.where(p == 0, _zero(grad), grad * (p * base ** (p - 1)))
+        if _wants(self, 1):  # ... and where the base is 0 and the exponent >= 0
+            grad_p = grad * np.where(
+                (base == 0) & (p >= 0), _zero(grad), unpack(self._result) * np.log(base)
+            )
         return self.fit(grad_base, grad_p)
 
 
@@ -306,12 +305,11 @@ class PowBackward2(Node):
     _saved_result = saved_attribute("_result")
 
     def apply(self, grad: Any) -> tuple[Any]:
-        result = unpack(self._result)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if self._self == 0:  # PyTorch: 0 where the exponent is >= 0 (never 0 * -inf)
-                exponent = unpack(self._exponent)
-                return (grad * np.where(exponent >= 0, _zero(grad), result * -np.inf),)
-            return (grad * (result * _like(result, np.log(self._self))),)
+        result = unpack(self._result)  # (the engine runs backward with numpy's warnings off)
+        if self._self == 0:  # PyTorch: 0 where the exponent is >= 0 (never 0 * -inf)
+            exponent = unpack(self._exponent)
+            return (grad * np.where(exponent >= 0, _zero(grad), result * -np.inf),)
+        return (grad * (result * _like(result, np.log(self._self))),)
 
 
 def _zero(grad: Any) -> Any:
@@ -320,11 +318,9 @@ def _zero(grad: Any) -> Any:
 
 def _power(x: Any, p: Any) -> Any:
     """``x ** p`` on operands already in PyTorch's result dtype (called quietly)."""
-    if type(p) is not int and type(p) is not float and _integral(x) and _integral(p):
-        return _integer_power(x, p)
-    if type(p) is int and p < 0 and _integral(x):
-        return _integer_power(x, p)
-    return np.power(x, p)
+    if type(p) is int and p >= 0 or not (_integral(x) and _integral(p)):
+        return np.power(x, p)
+    return _integer_power(x, p)
 
 
 def _integral(v: Any) -> bool:
