@@ -39,13 +39,16 @@ def is_int(x: Any, first: bool) -> bool:
     if kind is bool:
         return not first
     data = getattr(x, "_data", None)  # a one-element integer tensor
-    return isinstance(data, np.ndarray | np.generic) and data.dtype.kind in "iu" and data.size == 1
+    return isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "iu" and data.size == 1
 
 
 def int_list(fn: str, arg: str, args: tuple[Any, ...]) -> tuple[int, ...]:
     """The ints of ``fn(*args)`` for a ``tuple of ints`` parameter ``arg``, given as
     separate numbers (``zeros(2, 3)``) or as one sequence (``zeros((2, 3))``)."""
-    if all(type(n) is int for n in args):
+    for n in args:  # the common case, zeros(2, 3), decided without a call
+        if type(n) is not int:
+            break
+    else:
         if args:
             return args
         raise TypeError(f'{fn}() missing 1 required positional arguments: "{arg}"')
@@ -54,7 +57,7 @@ def int_list(fn: str, arg: str, args: tuple[Any, ...]) -> tuple[int, ...]:
         if len(args) > 1:
             raise TypeError(f"{fn}() takes 1 positional argument but {len(args)} were given")
         items = args[0]
-        if not isinstance(items, tuple | list):
+        if not isinstance(items, (tuple, list)):
             raise TypeError(
                 f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, "
                 f"not {type_name(items)}"

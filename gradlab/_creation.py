@@ -95,7 +95,7 @@ def full(
     size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as in PyTorch)."""
-    if not isinstance(size, tuple | list):
+    if not isinstance(size, (tuple, list)):
         raise TypeError(
             f"full(): argument 'size' (position 1) must be tuple of ints, not {type_name(size)}"
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
 from numbers import Number
 from typing import Any
 
@@ -33,7 +32,7 @@ __all__ = [
     "scalar",
     "grad_enabled",
     "needs_grad",
-    "quietly",
+    "quiet",
 ]
 
 
@@ -45,23 +44,18 @@ def _quiet_context() -> contextvars.Context:
     return context
 
 
-class _Quiet(threading.local):
-    """Per thread, ``run(fn, *args)``: ``fn(*args)`` in a quiet context. A context may be
-    entered by one thread at a time, and never re-entered: ``fn`` is numpy code that does
-    not call back into gradlab. A tiny fraction of the cost of ``with np.errstate()``,
+class Quiet(threading.local):
+    """``quiet.run(fn, *args, **kwargs)``: ``fn(...)`` without numpy's RuntimeWarnings for
+    inf and nan, which PyTorch does not give; in this thread's quiet context (a context may
+    be entered by one thread at a time, and never re-entered: ``fn`` is numpy code that
+    does not call back into gradlab). A tiny fraction of the cost of ``np.errstate()``,
     which would double the time of a small op."""
 
     def __init__(self) -> None:
         self.run = _quiet_context().run
 
 
-_quiet = _Quiet()
-
-
-def quietly(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)`` without numpy's RuntimeWarnings for inf and nan, which
-    PyTorch does not give (see ``_Quiet``)."""
-    return _quiet.run(fn, *args, **kwargs)
+quiet = Quiet()
 
 
 def edge(x: Any) -> tuple[Node | None, int]:
@@ -154,9 +148,9 @@ def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
         if ad.dtype.kind == "f" or not isinstance(bd, float):
             return ad, bd
     dt = _dtype.result_type(a, b)
-    ad = quietly(ad.astype, dt, copy=False)  # a 0-d float64 1e300 in float32 is inf
+    ad = quiet.run(ad.astype, dt, copy=False)  # a 0-d float64 1e300 in float32 is inf
     if type(b) is Tensor:
-        bd = quietly(bd.astype, dt, copy=False)
+        bd = quiet.run(bd.astype, dt, copy=False)
     return ad, bd
 
 
@@ -172,7 +166,7 @@ def compute(op: Any, a: Tensor, b: Any) -> Any:
         if pair is None:
             return NotImplemented
     try:
-        return _quiet.run(op, *pair)
+        return quiet.run(op, *pair)
     except ValueError:
         raise broadcast_error(*pair) from None
 

@@ -23,7 +23,7 @@ from gradlab._ops._common import (
     make_binary_node,
     make_node,
     operands,
-    quietly,
+    quiet,
     scalar,
 )
 from gradlab._ops.pointwise import ReciprocalBackward0, unary
@@ -95,7 +95,7 @@ class SubBackward0(BinaryNode):
 
 
 def _is_bool(x: Any) -> bool:
-    return type(x) is bool or type(x) is Tensor and x._data.dtype == np.bool_
+    return type(x) is bool or type(x) is Tensor and x._data.dtype.kind == "b"
 
 
 def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
@@ -112,7 +112,7 @@ def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
 
 
 def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
-    if a._data.dtype == np.bool_ or _is_bool(b):
+    if a._data.dtype.kind == "b" or type(b) is bool or type(b) is Tensor and _is_bool(b):
         raise _bool_subtraction(a, b)
     return _unsaved(compute(operator.sub, a, b), SubBackward0, a, b)
 
@@ -138,12 +138,12 @@ class RsubBackward1(Node):
 
 def rsub(a: Tensor, number: Any) -> Tensor:
     """``number - a``."""
-    if a._data.dtype == np.bool_ or type(number) is bool:
+    if a._data.dtype.kind == "b" or type(number) is bool:
         raise _bool_subtraction(number, a)
     pair = operands(a, number)
     if pair is None:
         return NotImplemented
-    return unary("rsub", RsubBackward1, quietly(operator.sub, *pair[::-1]), a, inputs=(number, a))
+    return unary("rsub", RsubBackward1, quiet.run(operator.sub, *pair[::-1]), a, inputs=(number, a))
 
 
 # --- multiply and divide -----------------------------------------------------------------
@@ -245,7 +245,7 @@ def div(a: Tensor, b: Any) -> Tensor:
 
 def reciprocal(a: Tensor) -> Tensor:
     """``1 / a``."""
-    return unary("reciprocal", ReciprocalBackward0, quietly(_true_divide, 1, a._data), a)
+    return unary("reciprocal", ReciprocalBackward0, quiet.run(_true_divide, 1, a._data), a)
 
 
 def rdiv(a: Tensor, number: Any) -> Tensor:
@@ -368,7 +368,7 @@ def rpow(a: Tensor, base: Any) -> Tensor:
     pair = operands(a, base)
     if pair is None:
         return NotImplemented
-    data = quietly(_power, pair[1], pair[0])
+    data = quiet.run(_power, pair[1], pair[0])
     node = make_node(PowBackward2, a)
     out = Tensor(data, node)
     if node is not None:
@@ -511,9 +511,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(
             f"gradlab's matmul takes 1-d and 2-d tensors; got {ad.ndim}-d and {bd.ndim}-d"
         )
-    if ad.dtype != bd.dtype or ad.dtype == np.bool_ or ad.shape[-1] != bd.shape[0]:
+    if ad.dtype != bd.dtype or ad.dtype.kind == "b" or ad.shape[-1] != bd.shape[0]:
         raise _matmul_error(a, b)
-    data = quietly(operator.matmul, ad, bd)
+    data = quiet.run(operator.matmul, ad, bd)
     cls, other_slot = kind
     node = make_binary_node(cls, a, b)
     if node is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gradlab._args import type_name
-from gradlab._ops._common import Node, Tensor, make_node, needs_grad, quietly, scalar
+from gradlab._ops._common import Node, Tensor, make_node, needs_grad, quiet, scalar
 from gradlab._ops.arithmetic import add_data, div_data, mul_data, sub_data
 from gradlab.autograd import events
 from gradlab.autograd.grad_mode import is_grad_enabled
@@ -76,7 +76,7 @@ def _apply(
         )
     if node is not None:
         _keep_old_values(node, x)
-    quietly(np.copyto, x._storage(), data, casting="unsafe")  # 1e300 into float32: inf
+    quiet.run(np.copyto, x._storage(), data, casting="unsafe")  # 1e300 into float32: inf
     return finish_inplace(name, x, other, node)
 
 
@@ -106,7 +106,7 @@ def _apply_in_storage(name: str, x: Tensor, other: Any) -> Tensor:
     storage, with no temporary array."""
     storage = x._storage()
     operand = other._data if type(other) is Tensor else other
-    quietly(_UFUNCS[name], storage, operand, out=storage)
+    quiet.run(_UFUNCS[name], storage, operand, out=storage)
     return finish_inplace(name, x, other, None)
 
 

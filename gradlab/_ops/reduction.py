@@ -13,7 +13,7 @@ import numpy as np
 
 from gradlab import _dtype
 from gradlab._args import ALL, int_list, type_name
-from gradlab._ops._common import Node, Tensor, announce, make_node, quietly
+from gradlab._ops._common import Node, Tensor, announce, make_node, quiet
 from gradlab._ops.shape import _dim
 
 
@@ -22,9 +22,9 @@ def _dims(name: str, dim: Any, ndim: int) -> tuple[tuple[int, ...] | None, tuple
     () and [] mean all of them."""
     if dim is None:
         return None, tuple(range(ndim))
-    if isinstance(dim, tuple | list):
+    if isinstance(dim, (tuple, list)):
         given = int_list(name, "dim", (dim,)) if dim else ()
-    elif isinstance(dim, int | np.integer) and not isinstance(dim, bool):
+    elif isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
         given = (int(dim),)
     else:
         raise TypeError(
@@ -114,7 +114,7 @@ def _reduce(
         given = dims = None
     else:
         given, dims = _dims(name, dim, x.ndim)
-    data = quietly(fn, x._data, axis=dims, keepdims=bool(keepdim), dtype=dtype)
+    data = quiet.run(fn, x._data, axis=dims, keepdims=bool(keepdim), dtype=dtype)
     node = make_node(whole if dims is None else along, x)
     if node is not None:
         node._saved_self_sym_sizes = x.shape

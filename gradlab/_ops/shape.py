@@ -83,7 +83,7 @@ def _shape_arg(name: str, args: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _sizes_like(x: Any) -> bool:
-    return isinstance(x, tuple | list) or is_int(x, first=True)
+    return isinstance(x, (tuple, list)) or is_int(x, first=True)
 
 
 def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
