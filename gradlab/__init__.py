@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlab import autograd
+from gradlab import _ops, autograd
+from gradlab._args import type_name
 from gradlab._creation import (
     arange,
     from_numpy,
@@ -48,8 +49,9 @@ from gradlab._dtype import (
     int64,
     uint8,
 )
-from gradlab._ops import abs, cat, exp, log, matmul, mean, relu, sigmoid, sqrt, stack, sum, tanh
-from gradlab._tensor import Size, Tensor
+from gradlab._ops import abs, cat, exp, log, mean, relu, sigmoid, sqrt, stack, sum, tanh
+from gradlab._tensor import Size, Tensor, method_result
+from gradlab._warn import is_warn_always_enabled, set_warn_always
 from gradlab.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 half, double, long, short = float16, float64, int64, int16
@@ -65,24 +67,39 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     return input.unbind(dim)
 
 
+def _function(name: str, op: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``gradlab.<name>(input, other)``: PyTorch's TypeErrors for what is not a tensor."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}"
+        )
+    return method_result(name, op(input, other), other, position=2)
+
+
 def add(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    return input + other
+    return _function("add", _ops.add, input, other)
 
 
 def mul(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    return input * other
+    return _function("mul", _ops.mul, input, other)
 
 
 def sub(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    return input - other
+    return _function("sub", _ops.sub, input, other)
 
 
 def div(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    return input / other
+    return _function("div", _ops.div, input, other)
 
 
-def pow(input: Tensor, exponent: Any) -> Tensor:  # noqa: A001, A002
-    return input**exponent
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    return _function("matmul", _ops.matmul, input, other)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
+    if not isinstance(input, Tensor):  # a number raised to a tensor power
+        return input**exponent
+    return _function("pow", _ops.pow, input, exponent)
 
 
 def reshape(input: Tensor, shape: Any) -> Tensor:  # noqa: A002
@@ -171,6 +188,7 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "is_warn_always_enabled",
     "linspace",
     "log",
     "long",
@@ -188,6 +206,7 @@ __all__ = [
     "relu",
     "reshape",
     "set_grad_enabled",
+    "set_warn_always",
     "short",
     "sigmoid",
     "sqrt",

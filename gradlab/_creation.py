@@ -7,17 +7,25 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
-from numbers import Number
 from typing import Any
 
 import numpy as np
 
-from gradlab import _dtype
+from gradlab import _data, _dtype
+from gradlab._args import int_list, type_name
+from gradlab._ops._common import scalar
 from gradlab._tensor import Tensor
 from gradlab.autograd import events
 
 _rng = np.random.default_rng(0)
+_COPY_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+    "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+    "gradlab.tensor(sourceTensor)."
+)
 
 
 def manual_seed(seed: int) -> None:
@@ -35,32 +43,6 @@ def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
     return out
 
 
-def _check_nested(data: Any, dim: int = 0) -> int | None:
-    """The length of a nested sequence level, with PyTorch's error for ragged ones."""
-    if isinstance(data, (str, bytes)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    if isinstance(data, Tensor) or isinstance(data, Number) or isinstance(data, np.generic):
-        return None
-    if not isinstance(data, Sequence):
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    lengths = [_check_nested(item, dim + 1) for item in data]
-    if lengths and any(n != lengths[0] for n in lengths):
-        bad = next(n for n in lengths if n != lengths[0])
-        raise ValueError(f"expected sequence of length {lengths[0]} at dim {dim + 1} (got {bad})")
-    return len(data)
-
-
-def _infer_dtype(array: np.ndarray) -> np.dtype:
-    kind = array.dtype.kind
-    if kind == "f":
-        return np.dtype(np.float32)
-    if kind in "iu":
-        return np.dtype(np.int64)
-    if kind == "b":
-        return np.dtype(np.bool_)
-    raise TypeError(f"Could not infer dtype of {array.dtype}")
-
-
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (a number, nested lists, a numpy array or
     a tensor). Python floats become float32 and ints int64, as in PyTorch; a numpy array keeps
@@ -70,26 +52,29 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     tensor([[1., 2.],
             [3., 4.]], requires_grad=True)
     """
+    target = _dtype.to_numpy(dtype)
     if isinstance(data, Tensor):
+        warnings.warn(_COPY_WARNING, UserWarning, stacklevel=2)
         array = np.array(data._data, copy=True)
     elif isinstance(data, np.ndarray):
         _dtype.from_numpy(data.dtype)
         array = np.array(data, copy=True)
-    else:
-        _check_nested(data)
-        if isinstance(data, Sequence):
-            data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
-        array = np.array(data)
-        array = array.astype(_infer_dtype(array), copy=False)
-    if dtype is not None:
-        array = array.astype(_dtype.to_numpy(dtype), copy=False)
+    else:  # Python data is parsed straight into the target dtype
+        return _new(_data.to_array(data, target), requires_grad)
+    if target is not None:
+        array = array.astype(target, copy=False)
     return _new(array, requires_grad)
 
 
-def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], Sequence):
-        size = tuple(size[0])
-    return tuple(int(n) for n in size)
+def _size(fn: str, size: tuple[Any, ...]) -> tuple[int, ...]:
+    """The shape argument of ``fn``, with PyTorch's errors for bad or negative sizes."""
+    shape = int_list(fn, "size", size)
+    if min(shape, default=0) < 0:
+        if fn == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        bad = next(n for n in shape if n < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {list(shape)}")
+    return shape
 
 
 def _float(dtype: Any) -> np.dtype:
@@ -98,21 +83,30 @@ def _float(dtype: Any) -> np.dtype:
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
-    return _new(np.zeros(_size(size), _float(dtype)), requires_grad)
+    return _new(np.zeros(_size("zeros", size), _float(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _new(np.ones(_size(size), _float(dtype)), requires_grad)
+    return _new(np.ones(_size("ones", size), _float(dtype)), requires_grad)
 
 
 def full(
     size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as in PyTorch)."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"full(): argument 'size' (position 1) must be tuple of ints, not {type_name(size)}"
+        )
+    if scalar(fill_value) is None:
+        raise TypeError(
+            "full(): argument 'fill_value' (position 2) must be Number, "
+            f"not {type_name(fill_value)}"
+        )
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
-    return _new(np.full(_size((size,)), fill_value, _dtype.to_numpy(dtype)), requires_grad)
+    return _new(np.full(_size("full", (size,)), fill_value, _dtype.to_numpy(dtype)), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -129,29 +123,55 @@ def arange(
     start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """``start, start + step, ...`` up to (not including) ``end``; int64 for integer bounds."""
+    given = {"end": start} if end is None else {"start": start, "end": end, "step": step}
+    for position, (name, value) in enumerate(given.items(), 1):
+        if scalar(value) is None:
+            raise TypeError(
+                f"arange(): argument '{name}' (position {position}) must be Number, "
+                f"not {type_name(value)}"
+            )
     if end is None:
         start, end = 0, start
+    _check_range(start, end, step)
     if dtype is None:
         dtype = _dtype.result_type(start, end, step)
         dtype = np.dtype(np.int64) if dtype.kind in "iub" else dtype
     return _new(np.arange(start, end, step, dtype=_dtype.to_numpy(dtype)), requires_grad)
 
 
+def _check_range(start: Any, end: Any, step: Any) -> None:
+    """PyTorch's checks of ``arange``'s bounds and step."""
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
+    if not (step > 0 and end >= start or step < 0 and end <= start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
 def linspace(
     start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if type(steps) is not int and not isinstance(steps, np.integer):
+        raise TypeError(
+            "linspace() received an invalid combination of arguments - got "
+            f"({', '.join(type_name(x) for x in (start, end, steps))}), but expected one of: "
+            "(Number start, Number end, int steps)"
+        )
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     return _new(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1) (seeded by ``manual_seed``)."""
-    return _new(_rng.random(_size(size)).astype(_float(dtype)), requires_grad)
+    return _new(_rng.random(_size("rand", size)).astype(_float(dtype)), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers (seeded by ``manual_seed``)."""
-    return _new(_rng.standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
+    return _new(_rng.standard_normal(_size("randn", size)).astype(_float(dtype)), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

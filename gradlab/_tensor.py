@@ -26,7 +26,9 @@ import numpy as np
 
 from gradlab import _dtype
 from gradlab import autograd as _autograd
+from gradlab._args import ALL, int_arg, type_name
 from gradlab._formatting import format_tensor
+from gradlab._warn import warn_once
 from gradlab.autograd import events
 from gradlab.autograd.graph import AccumulateGrad, Node, RemovableHandle, add_hook
 
@@ -36,6 +38,21 @@ _NON_LEAF_GRAD_WARNING = (
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
+_SCALAR_OF_GRAD_WARNING = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+    "behavior.\nConsider using tensor.detach() first."
+)
+_T_NOT_2D_WARNING = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+    "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+    "batches of matrices or `x.permute(*gradlab.arange(x.ndim - 1, -1, -1))` to reverse the "
+    "dimensions of a tensor."
+)
+_T_OF_0D_WARNING = (
+    "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
 )
 
 
@@ -120,6 +137,11 @@ class Tensor:
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
             if value.shape != self.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
@@ -189,7 +211,17 @@ class Tensor:
         return self._data.ndim
 
     def size(self, dim: int | None = None) -> Size | int:
-        return self.shape if dim is None else self._data.shape[dim]
+        if dim is None:
+            return self.shape
+        dim, ndim = int_arg("size", "dim", dim), self._data.ndim
+        if not ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        if not -ndim <= dim < ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
+                f"but got {dim})"
+            )
+        return self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -208,8 +240,9 @@ class Tensor:
     # --- conversion ------------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
-        """The values as a numpy array sharing storage (only for tensors without grad)."""
-        if self.requires_grad:
+        """The values as a numpy array sharing storage (for tensors that require grad: only
+        under ``no_grad``)."""
+        if self.requires_grad and _autograd.is_grad_enabled():
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
@@ -232,11 +265,19 @@ class Tensor:
         """The values as (nested lists of) Python numbers."""
         return np.asarray(self._data).tolist()
 
+    def _python_scalar(self) -> int | float | bool:
+        """The single value, for ``float()`` and ``int()`` (PyTorch's ValueError if more)."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        if self.requires_grad:
+            warn_once(_SCALAR_OF_GRAD_WARNING)
+        return float(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -245,7 +286,8 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            how_many = "more than one value" if self._data.size else "no values"
+            raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
         return bool(self.item())
 
     def __repr__(self) -> str:
@@ -461,22 +503,22 @@ class Tensor:
         return iter(self.unbind(0))
 
     def add(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.add(self, other if alpha == 1 else other * alpha)
+        return method_result("add", _ops.add(self, other if alpha == 1 else other * alpha), other)
 
     def sub(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.sub(self, other if alpha == 1 else other * alpha)
+        return method_result("sub", _ops.sub(self, other if alpha == 1 else other * alpha), other)
 
     def mul(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
+        return method_result("mul", _ops.mul(self, other), other)
 
     def div(self, other: Any) -> Tensor:
-        return _ops.div(self, other)
+        return method_result("div", _ops.div(self, other), other)
 
     def pow(self, exponent: Any) -> Tensor:
-        return _ops.pow(self, exponent)
+        return method_result("pow", _ops.pow(self, exponent), exponent)
 
     def matmul(self, other: Tensor) -> Tensor:
-        return _ops.matmul(self, other)
+        return method_result("matmul", _ops.matmul(self, other), other)
 
     def neg(self) -> Tensor:
         return _ops.neg(self)
@@ -508,10 +550,10 @@ class Tensor:
     def clone(self) -> Tensor:
         return _ops.clone(self)
 
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def sum(self, dim: int | Sequence[int] | None = ALL, keepdim: bool = False) -> Tensor:
         return _ops.sum(self, dim, keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: int | Sequence[int] | None = ALL, keepdim: bool = False) -> Tensor:
         return _ops.mean(self, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -528,7 +570,10 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802  (PyTorch's name)
-        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+        ndim = self._data.ndim
+        if ndim != 2:
+            warn_once(_T_OF_0D_WARNING if ndim == 0 else _T_NOT_2D_WARNING)
+        return _ops.permute(self, (tuple(reversed(range(ndim))),))
 
     def t(self) -> Tensor:
         return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
@@ -541,22 +586,39 @@ class Tensor:
         return _ops.unbind(self, dim)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.add_(self, other if alpha == 1 else other * alpha)
+        return method_result("add_", _ops.add_(self, other if alpha == 1 else other * alpha), other)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.sub_(self, other if alpha == 1 else other * alpha)
+        return method_result("sub_", _ops.sub_(self, other if alpha == 1 else other * alpha), other)
 
     def mul_(self, other: Any) -> Tensor:
-        return _ops.mul_(self, other)
+        return method_result("mul_", _ops.mul_(self, other), other)
 
     def div_(self, other: Any) -> Tensor:
-        return _ops.div_(self, other)
+        return method_result("div_", _ops.div_(self, other), other)
 
     def zero_(self) -> Tensor:
         return _ops.zero_(self)
 
     def fill_(self, value: Any) -> Tensor:
         return _ops.fill_(self, value)
+
+
+def method_result(name: str, result: Any, other: Any, position: int = 1) -> Any:
+    """The result of a method (or function) form of an operator: where the operator gives
+    ``NotImplemented`` (so that Python may try the other operand), the method raises
+    PyTorch's ``TypeError``."""
+    if result is not NotImplemented:
+        return result
+    if name == "pow":
+        got = f"Tensor, {type_name(other)}" if position == 2 else type_name(other)
+        raise TypeError(
+            f"pow() received an invalid combination of arguments - got ({got}), but expected "
+            "one of: (Tensor exponent), (Number exponent)"
+        )
+    raise TypeError(
+        f"{name}(): argument 'other' (position {position}) must be Tensor, not {type_name(other)}"
+    )
 
 
 def as_array(x: Any) -> np.ndarray:

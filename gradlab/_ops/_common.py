@@ -3,6 +3,8 @@ graph is to be recorded, PyTorch's dtype and broadcasting rules, and announcing 
 
 from __future__ import annotations
 
+import contextvars
+import threading
 from numbers import Number
 from typing import Any
 
@@ -30,7 +32,30 @@ __all__ = [
     "scalar",
     "grad_enabled",
     "needs_grad",
+    "quiet",
 ]
+
+
+def _quiet_context() -> contextvars.Context:
+    """A context in which numpy ignores floating-point errors: its ``errstate`` is entered
+    there once and never left."""
+    context = contextvars.copy_context()
+    context.run(np.errstate(all="ignore").__enter__)
+    return context
+
+
+class Quiet(threading.local):
+    """``quiet.run(fn, *args, **kwargs)``: ``fn(...)`` without numpy's RuntimeWarnings for
+    inf and nan, which PyTorch does not give; in this thread's quiet context (a context may
+    be entered by one thread at a time, and never re-entered: ``fn`` is numpy code that
+    does not call back into gradlab). A tiny fraction of the cost of ``np.errstate()``,
+    which would double the time of a small op."""
+
+    def __init__(self) -> None:
+        self.run = _quiet_context().run
+
+
+quiet = Quiet()
 
 
 def edge(x: Any) -> tuple[Node | None, int]:
@@ -123,9 +148,9 @@ def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
         if ad.dtype.kind == "f" or not isinstance(bd, float):
             return ad, bd
     dt = _dtype.result_type(a, b)
-    ad = ad.astype(dt, copy=False)
+    ad = quiet.run(ad.astype, dt, copy=False)  # a 0-d float64 1e300 in float32 is inf
     if type(b) is Tensor:
-        bd = bd.astype(dt, copy=False)
+        bd = quiet.run(bd.astype, dt, copy=False)
     return ad, bd
 
 
@@ -141,7 +166,7 @@ def compute(op: Any, a: Tensor, b: Any) -> Any:
         if pair is None:
             return NotImplemented
     try:
-        return op(*pair)
+        return quiet.run(op, *pair)
     except ValueError:
         raise broadcast_error(*pair) from None
 

@@ -23,6 +23,7 @@ from gradlab._ops._common import (
     make_binary_node,
     make_node,
     operands,
+    quiet,
     scalar,
 )
 from gradlab._ops.pointwise import ReciprocalBackward0, unary
@@ -93,7 +94,26 @@ class SubBackward0(BinaryNode):
         return self.fit(grad, -grad if _wants(self, 1) else None)
 
 
+def _is_bool(x: Any) -> bool:
+    return type(x) is bool or type(x) is Tensor and x._data.dtype.kind == "b"
+
+
+def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
+    """PyTorch's refusal of ``a - b`` when either side is a bool tensor or a bool."""
+    if _is_bool(a) and _is_bool(b):
+        return RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    return RuntimeError(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. "
+        "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+    )
+
+
 def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
+    if a._data.dtype.kind == "b" or type(b) is bool or type(b) is Tensor and _is_bool(b):
+        raise _bool_subtraction(a, b)
     return _unsaved(compute(operator.sub, a, b), SubBackward0, a, b)
 
 
@@ -118,10 +138,12 @@ class RsubBackward1(Node):
 
 def rsub(a: Tensor, number: Any) -> Tensor:
     """``number - a``."""
+    if a._data.dtype.kind == "b" or type(number) is bool:
+        raise _bool_subtraction(number, a)
     pair = operands(a, number)
     if pair is None:
         return NotImplemented
-    return unary("rsub", RsubBackward1, pair[1] - pair[0], a, inputs=(number, a))
+    return unary("rsub", RsubBackward1, quiet.run(operator.sub, *pair[::-1]), a, inputs=(number, a))
 
 
 # --- multiply and divide -----------------------------------------------------------------
@@ -195,8 +217,7 @@ class DivBackward0(BinaryNode):
 
 
 def _true_divide(x: Any, y: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.true_divide(x, y)
+    out = np.true_divide(x, y)  # called quietly
     # integers divide into the default float dtype, as in PyTorch
     return out.astype(np.float32) if np.result_type(x, y).kind in "iub" else out
 
@@ -224,7 +245,7 @@ def div(a: Tensor, b: Any) -> Tensor:
 
 def reciprocal(a: Tensor) -> Tensor:
     """``1 / a``."""
-    return unary("reciprocal", ReciprocalBackward0, _true_divide(1, a._data), a)
+    return unary("reciprocal", ReciprocalBackward0, quiet.run(_true_divide, 1, a._data), a)
 
 
 def rdiv(a: Tensor, number: Any) -> Tensor:
@@ -264,13 +285,13 @@ class PowBackward1(BinaryNode):
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
         base, p = _like(grad, unpack(self._self)), _like(grad, unpack(self._exponent))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            grad_base = grad * p * base ** (p - 1) if _wants(self, 0) else None
-            grad_p = None
-            if _wants(self, 1):
-                grad_p = np.where(
-                    (base == 0) & (p >= 0), 0, grad * unpack(self._result) * np.log(base)
-                )
+        grad_base = grad_p = None  # (the engine runs backward with numpy's warnings off)
+        if _wants(self, 0):  # PyTorch: 0 where the exponent is 0 (never 0 * inf)
+            grad_base = np.where(p == 0, _zero(grad), grad * (p * base ** (p - 1)))
+        if _wants(self, 1):  # ... and where the base is 0 and the exponent >= 0
+            grad_p = grad * np.where(
+                (base == 0) & (p >= 0), _zero(grad), unpack(self._result) * np.log(base)
+            )
         return self.fit(grad_base, grad_p)
 
 
@@ -284,14 +305,43 @@ class PowBackward2(Node):
     _saved_result = saved_attribute("_result")
 
     def apply(self, grad: Any) -> tuple[Any]:
-        return (grad * unpack(self._result) * np.log(self._self),)
+        result = unpack(self._result)  # (the engine runs backward with numpy's warnings off)
+        if self._self == 0:  # PyTorch: 0 where the exponent is >= 0 (never 0 * -inf)
+            exponent = unpack(self._exponent)
+            return (grad * np.where(exponent >= 0, _zero(grad), result * -np.inf),)
+        return (grad * (result * _like(result, np.log(self._self))),)
+
+
+def _zero(grad: Any) -> Any:
+    return np.zeros((), getattr(grad, "dtype", None))
 
 
 def _power(x: Any, p: Any) -> Any:
-    if type(p) is int and p >= 0:  # x ** 2 and friends cannot divide by zero or go complex
+    """``x ** p`` on operands already in PyTorch's result dtype (called quietly)."""
+    if type(p) is int and p >= 0 or not (_integral(x) and _integral(p)):
         return np.power(x, p)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.power(x, p)
+    return _integer_power(x, p)
+
+
+def _integral(v: Any) -> bool:
+    dtype = getattr(v, "dtype", None)
+    return type(v) is int or type(v) is bool if dtype is None else dtype.kind in "iub"
+
+
+def _integer_power(x: Any, p: Any) -> Any:
+    """PyTorch's integer power: a negative number exponent is an error; elementwise, a
+    negative exponent gives 1 for a base of 1, ±1 for -1, and 0 for any other base."""
+    if np.result_type(x, p) == np.bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if type(p) is int:  # p < 0
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    negative = np.less(p, 0)
+    out = np.power(x, np.where(negative, 0, p))
+    if negative.any():
+        odd = np.where(np.remainder(p, 2) == 1, -1, 1)
+        small = np.where(np.equal(x, 1), 1, np.where(np.equal(x, -1), odd, 0))
+        out = np.where(negative, small, out).astype(out.dtype, copy=False)
+    return out
 
 
 def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001  (PyTorch's name)
@@ -318,7 +368,7 @@ def rpow(a: Tensor, base: Any) -> Tensor:
     pair = operands(a, base)
     if pair is None:
         return NotImplemented
-    data = _power(pair[1], pair[0])
+    data = quiet.run(_power, pair[1], pair[0])
     node = make_node(PowBackward2, a)
     out = Tensor(data, node)
     if node is not None:
@@ -405,21 +455,43 @@ def _element_strides(layout: tuple[tuple[int, ...], int] | None) -> tuple[int, .
     return tuple(n // itemsize for n in strides)
 
 
-def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
+def _matmul_error(a: Tensor, b: Tensor) -> Exception:
+    """PyTorch's error for a product of these shapes and dtypes, checked in its order."""
     sa, sb = a.shape, b.shape
-    if a.ndim == 1 and b.ndim == 1:
+    da, db = _dtype.SCALAR_NAMES[a.dtype.name], _dtype.SCALAR_NAMES[b.dtype.name]
+    if a.ndim == 1:  # and b too: a 1-d @ 2-d product is a (1, n) @ 2-d one
+        if da != db:
+            return RuntimeError(
+                f"dot : expected both vectors to have same dtype, but found {da} and {db}"
+            )
+        if sa[0] != sb[0]:
+            return RuntimeError(
+                f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to "
+                f"have the same number of elements, but got {sa[0]} and {sb[0]} elements "
+                "respectively"
+            )
+        return NotImplementedError("\"dot\" not implemented for 'Bool'")
+    if sa[1] != sb[0]:
+        if b.ndim == 1:
+            return RuntimeError(
+                f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})"
+            )
         return RuntimeError(
-            f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have "
-            f"the same number of elements, but got {sa[0]} and {sb[0]} elements respectively"
+            f"mat1 and mat2 shapes cannot be multiplied "
+            f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})"
         )
-    if b.ndim == 1:
+    if da != db:
+        if b.ndim == 1:
+            return RuntimeError(
+                f"addmv input tensors must have the same dtype, but got {db}, {da}, and {db}"
+            )
+        names = _dtype.CPP_NAMES
         return RuntimeError(
-            f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{names[a.dtype.name]} != {names[b.dtype.name]}"
         )
-    return RuntimeError(
-        f"mat1 and mat2 shapes cannot be multiplied "
-        f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})"
-    )
+    kernel = "addmv_impl_cpu" if b.ndim == 1 else "addmm_impl_cpu_"
+    return NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -431,18 +503,17 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         return squeeze0(matmul(unsqueeze(a, 0), b))
     kind = _MATMUL.get((ad.ndim, bd.ndim))
     if kind is None:
+        if not (ad.ndim and bd.ndim):
+            raise RuntimeError(
+                "both arguments to matmul need to be at least 1D, but they are "
+                f"{ad.ndim}D and {bd.ndim}D"
+            )
         raise RuntimeError(
             f"gradlab's matmul takes 1-d and 2-d tensors; got {ad.ndim}-d and {bd.ndim}-d"
         )
-    if ad.dtype != bd.dtype:
-        names = _dtype.CPP_NAMES
-        raise RuntimeError(
-            "expected m1 and m2 to have the same dtype, but got: "
-            f"{names[a.dtype.name]} != {names[b.dtype.name]}"
-        )
-    if ad.shape[-1] != bd.shape[0]:
+    if ad.dtype != bd.dtype or ad.dtype.kind == "b" or ad.shape[-1] != bd.shape[0]:
         raise _matmul_error(a, b)
-    data = ad @ bd
+    data = quiet.run(operator.matmul, ad, bd)
     cls, other_slot = kind
     node = make_binary_node(cls, a, b)
     if node is not None:

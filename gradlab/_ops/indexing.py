@@ -12,8 +12,19 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import Node, Tensor, announce, edge, grad_enabled, make_node, sum_to
-from gradlab._ops.shape import _ShapeNode, expand, reshape, unsqueeze, view_of
+from gradlab import _dtype
+from gradlab._args import type_name
+from gradlab._ops._common import (
+    Node,
+    Tensor,
+    announce,
+    edge,
+    grad_enabled,
+    make_node,
+    scalar,
+    sum_to,
+)
+from gradlab._ops.shape import _ShapeNode, _type_name, expand, reshape, unsqueeze, view_of
 from gradlab.autograd.saved import unpack
 
 
@@ -104,12 +115,27 @@ def _is_basic(item: Any) -> bool:
     )
 
 
+_INVALID_INDEX = (
+    "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+    "valid indices"
+)
+
+
 def _as_index(item: Any) -> Any:
+    """An index item as numpy takes it, with PyTorch's IndexError for what it refuses."""
     if isinstance(item, Tensor):
-        return item._storage()
-    if isinstance(item, list):
-        return np.asarray(item)
-    return item
+        data = item._storage()
+    elif isinstance(item, list):
+        data = np.asarray(item) if item else np.zeros(0, np.int64)
+    elif isinstance(item, np.ndarray):
+        data = item
+    elif _is_basic(item) or isinstance(item, bool):
+        return item
+    else:
+        raise IndexError(f"{_INVALID_INDEX} (got {type_name(item)})")
+    if data.dtype.kind not in "iub":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return data
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -187,7 +213,7 @@ class CopySlices(Node):
     """self[index] = value  →  ``grad`` with the overwritten part zeroed for self, and the
     gradient of that part (summed to value's shape) for value."""
 
-    __slots__ = ("_index", "_value_shape")
+    __slots__ = ("_index", "_value_shape", "_value_dtype")
 
     def name(self) -> str:
         return "torch::autograd::CopySlices"
@@ -197,7 +223,7 @@ class CopySlices(Node):
         rest = np.array(grad, copy=True)
         rest[index] = 0
         part = sum_to(np.asarray(grad)[index], self._value_shape)
-        return rest, part
+        return rest, np.asarray(part, self._value_dtype)  # in the value's own dtype
 
 
 class CopyBackwards(CopySlices):
@@ -233,10 +259,13 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``: an in-place change (the version goes up)."""
     from gradlab._ops.inplace import check_inplace, finish_inplace
 
+    if not isinstance(value, Tensor) and scalar(value) is None:
+        raise TypeError(f"can't assign a {type_name(value)} to a {_type_name(x)}")
+
     items = index if isinstance(index, tuple) else (index,)
     basic = any(map(_is_basic, items))
     if basic and _setitem_node(items, value, basic) is CopySlices:
-        check_inplace(x, "a view of ")  # PyTorch writes through a view of x
+        check_inplace(x, _view_op(items, x.shape))  # PyTorch writes through a view of x
     else:
         check_inplace(x)
     key = tuple(_as_index(i) for i in items)
@@ -246,14 +275,40 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     except IndexError as error:
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
     if isinstance(value, Tensor):
+        if not basic and value._data.dtype != storage.dtype:
+            names = _dtype.SCALAR_NAMES
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{names[x.dtype.name]} for the destination and {names[value.dtype.name]} "
+                "for the source."
+            )
         value = _fit_value(value, target, basic)  # fails before anything is written
     node = None
     if grad_enabled() and (x.requires_grad or isinstance(value, Tensor) and value.requires_grad):
         node = _setitem_node(items, value, basic)((edge(x), edge(value)))
         node._index = key
         node._value_shape = np.shape(value._data if isinstance(value, Tensor) else value)
+        node._value_dtype = value._data.dtype if isinstance(value, Tensor) else None
     storage[key] = value._data if isinstance(value, Tensor) else value
     finish_inplace("setitem", x, value, node)
+
+
+def _view_op(items: tuple[Any, ...], shape: tuple[int, ...]) -> str | None:
+    """The last view op of PyTorch's basic indexing with ``items`` (a slice over a whole
+    dimension makes none; None: no view at all)."""
+    op, dim = None, 0
+    for item in items:
+        if item is None:
+            op = "Unsqueeze"
+        elif item is Ellipsis:
+            dim += len(shape) - sum(i is not None and i is not Ellipsis for i in items)
+        elif isinstance(item, slice):
+            if dim < len(shape) and item.indices(shape[dim]) != (0, shape[dim], 1):
+                op = "Slice"
+            dim += 1
+        else:
+            op, dim = "Select", dim + 1
+    return op
 
 
 def _setitem_node(items: tuple[Any, ...], value: Any, basic: bool) -> type[Node]:
@@ -283,5 +338,5 @@ def _fit_value(value: Tensor, target: tuple[int, ...], basic: bool) -> Tensor:
                 f"to indexing result of shape {list(target)}"
             ) from None
         return value
-    value = reshape(value, tuple(sizes), "view")
+    value = reshape(value, (tuple(sizes),), "view")
     return value if value.shape == target else expand(value, target)

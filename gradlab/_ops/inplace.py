@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import Node, Tensor, make_node, needs_grad, scalar
+from gradlab._args import type_name
+from gradlab._ops._common import Node, Tensor, make_node, needs_grad, quiet, scalar
 from gradlab._ops.arithmetic import add_data, div_data, mul_data, sub_data
 from gradlab.autograd import events
 from gradlab.autograd.grad_mode import is_grad_enabled
@@ -22,16 +23,18 @@ _LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place
 _KIND_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 
-def check_inplace(x: Tensor, through: str = "") -> None:
+def check_inplace(x: Tensor, through: str | None = None) -> None:
     """Raise PyTorch's error if ``x`` may not be changed in place right now (``through``:
-    "a view of " when the change goes through a view of ``x``, as ``x[0] = 1`` does)."""
+    the view op, e.g. "Select", when the change goes through a new view of ``x``, as
+    ``x[0] = 1`` does)."""
     if x._grad_fn is None and x._requires_grad and is_grad_enabled():
-        raise RuntimeError(through + _LEAF_MESSAGE)
+        raise RuntimeError(("a view of " if through else "") + _LEAF_MESSAGE)
     if x._view_of is not None and x.requires_grad and is_grad_enabled():
         base, multi = x._view_of
-        if multi is not None:
+        if multi is not None:  # the error names the view being changed
+            output = f"Output 0 of {through}" if through else f"Output {x._output_nr} of {multi}"
             raise RuntimeError(
-                f"Output {x._output_nr} of {multi} is a view and is being modified inplace. "
+                f"{output} is a view and is being modified inplace. "
                 "This view is the output of a function that returns multiple views. Such "
                 "functions do not allow the output views to be modified inplace. You should "
                 "replace the inplace operation by an out-of-place one."
@@ -73,11 +76,11 @@ def _apply(
         )
     if node is not None:
         _keep_old_values(node, x)
-    x._storage()[...] = data
+    quiet.run(np.copyto, x._storage(), data, casting="unsafe")  # 1e300 into float32: inf
     return finish_inplace(name, x, other, node)
 
 
-_UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply}
+_UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide}
 
 
 def _fits(x: Tensor, other: Any) -> bool:
@@ -103,11 +106,7 @@ def _apply_in_storage(name: str, x: Tensor, other: Any) -> Tensor:
     storage, with no temporary array."""
     storage = x._storage()
     operand = other._data if type(other) is Tensor else other
-    if name == "div_":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.true_divide(storage, operand, out=storage)
-    else:
-        _UFUNCS[name](storage, operand, out=storage)
+    quiet.run(_UFUNCS[name], storage, operand, out=storage)
     return finish_inplace(name, x, other, None)
 
 
@@ -157,7 +156,10 @@ class FillBackward2(ZeroBackward0):
 def _overwrite(name: str, x: Tensor, value: Any, cls: type[Node]) -> Tensor:
     check_inplace(x)
     if scalar(value) is None:
-        raise TypeError(f"{name}() received an invalid value {value!r}: expected a number")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got "
+            f"({type_name(value)}), but expected one of: (Number value)"
+        )
     node = make_node(cls, x)
     x._storage()[...] = value
     return finish_inplace(name, x, value, node)

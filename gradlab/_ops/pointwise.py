@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import Node, Tensor, announce, as_float, make_node, operands
+from gradlab._ops._common import Node, Tensor, announce, as_float, make_node, operands, quiet
 from gradlab.autograd import events
 from gradlab.autograd.saved import SavedTensor, saved_attribute, unpack
 
@@ -109,12 +109,13 @@ class ReluBackward0(_SavesResult):
 
 
 class AbsBackward0(_SavesSelf):
-    """out = |self|  →  ``grad * sign(self)``."""
+    """out = |self|  →  ``grad * sign(self)`` (PyTorch's sign of nan is 0)."""
 
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
-        return (grad * np.sign(unpack(self._self)),)
+        x = unpack(self._self)
+        return (grad * np.subtract(x > 0, x < 0, dtype=grad.dtype),)
 
 
 class SqrtBackward0(_SavesResult):
@@ -137,14 +138,8 @@ class ReciprocalBackward0(_SavesResult):
         return (-grad * out * out,)
 
 
-def _quiet(fn: Any, data: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return fn(data)
-
-
 def _sigmoid(x: Any) -> Any:
-    with np.errstate(over="ignore"):
-        return (1 / (1 + np.exp(-x))).astype(x.dtype, copy=False)
+    return (1 / (1 + np.exp(-x))).astype(x.dtype, copy=False)  # called quietly
 
 
 def neg(x: Tensor) -> Tensor:
@@ -165,12 +160,12 @@ def clone(x: Tensor) -> Tensor:
 
 def exp(x: Tensor) -> Tensor:
     """Elementwise e**x."""
-    return unary("exp", ExpBackward0, _quiet(np.exp, as_float(x)), x)
+    return unary("exp", ExpBackward0, quiet.run(np.exp, as_float(x)), x)
 
 
 def log(x: Tensor) -> Tensor:
     """Elementwise natural logarithm."""
-    return unary("log", LogBackward0, _quiet(np.log, as_float(x)), x)
+    return unary("log", LogBackward0, quiet.run(np.log, as_float(x)), x)
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -180,23 +175,27 @@ def tanh(x: Tensor) -> Tensor:
 
 def sigmoid(x: Tensor) -> Tensor:
     """Elementwise 1 / (1 + e**-x)."""
-    return unary("sigmoid", SigmoidBackward0, _sigmoid(as_float(x)), x)
+    return unary("sigmoid", SigmoidBackward0, quiet.run(_sigmoid, as_float(x)), x)
 
 
 def relu(x: Tensor) -> Tensor:
     """Elementwise max(x, 0)."""
     data = x._data
+    if data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return unary("relu", ReluBackward0, np.maximum(data, data.dtype.type(0)), x)
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001  (PyTorch's name)
     """Elementwise |x|."""
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return unary("abs", AbsBackward0, np.abs(x._data), x)
 
 
 def sqrt(x: Tensor) -> Tensor:
     """Elementwise square root."""
-    return unary("sqrt", SqrtBackward0, _quiet(np.sqrt, as_float(x)), x)
+    return unary("sqrt", SqrtBackward0, quiet.run(np.sqrt, as_float(x)), x)
 
 
 def compare(a: Tensor, b: Any, ufunc: Any) -> Tensor:
@@ -207,7 +206,7 @@ def compare(a: Tensor, b: Any, ufunc: Any) -> Tensor:
     from gradlab._ops._common import broadcast_error
 
     try:
-        data = ufunc(*pair)
+        data = quiet.run(ufunc, *pair)
     except ValueError:
         raise broadcast_error(*pair) from None
     return announce(ufunc.__name__, Tensor(data), None, a, b)

@@ -12,13 +12,32 @@ from typing import Any
 import numpy as np
 
 from gradlab import _dtype
-from gradlab._ops._common import Node, Tensor, announce, make_node
+from gradlab._args import ALL, int_list, type_name
+from gradlab._ops._common import Node, Tensor, announce, make_node, quiet
 from gradlab._ops.shape import _dim
 
 
-def _dims(dim: int | Sequence[int], ndim: int) -> tuple[int, ...]:
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(sorted(_dim(d, ndim) for d in dims))
+def _dims(name: str, dim: Any, ndim: int) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+    """The dims as given (PyTorch saves them so) and as sorted non-negative numbers; None,
+    () and [] mean all of them."""
+    if dim is None:
+        return None, tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        given = int_list(name, "dim", (dim,)) if dim else ()
+    elif isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        given = (int(dim),)
+    else:
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got "
+            f"({type_name(dim)}), but expected one of:"
+        )
+    if not given:
+        return given, tuple(range(ndim))
+    dims = sorted(_dim(d, ndim) for d in given)
+    for a, b in zip(dims, dims[1:]):
+        if a == b:
+            raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+    return given, tuple(dims)
 
 
 def _spread(
@@ -86,31 +105,38 @@ def _reduce(
     fn: Any,
     dtype: Any = None,
 ) -> Tensor:
-    dims = None if dim is None else _dims(dim, x.ndim)
-    data = fn(x._data, axis=dims, keepdims=keepdim and dims is not None, dtype=dtype)
+    if dim is ALL:  # no dim given, not even None: the whole-tensor op
+        if keepdim:
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got "
+                "(keepdim=bool, ), but expected one of:"
+            )
+        given = dims = None
+    else:
+        given, dims = _dims(name, dim, x.ndim)
+    data = quiet.run(fn, x._data, axis=dims, keepdims=bool(keepdim), dtype=dtype)
     node = make_node(whole if dims is None else along, x)
     if node is not None:
         node._saved_self_sym_sizes = x.shape
         if name == "mean":
             node._saved_self_sym_numel = x.numel()
-        if dims is not None:
-            # PyTorch saves the dims as given (order and negative numbers kept)
-            node._saved_dim = (dim,) if isinstance(dim, int) else tuple(dim)
-            node._dims, node._saved_keepdim = dims, bool(keepdim)
+        if dims is not None:  # PyTorch saves the dims as given (order, negatives kept)
+            node._saved_dim, node._dims, node._saved_keepdim = given, dims, bool(keepdim)
     return announce(name, Tensor(data, node), node, x)
 
 
 def sum(
     x: Tensor,
-    dim: int | Sequence[int] | None = None,  # noqa: A001  (PyTorch's name)
+    dim: int | Sequence[int] | None = ALL,  # noqa: A001  (PyTorch's name)
     keepdim: bool = False,
 ) -> Tensor:
-    """The sum of all elements, or along ``dim`` (kept as size 1 with ``keepdim``)."""
+    """The sum of all elements, or along ``dim`` (kept as size 1 with ``keepdim``; None,
+    () and [] are all dims)."""
     dtype = np.int64 if x._data.dtype.kind in "iub" else None
     return _reduce("sum", x, dim, keepdim, SumBackward0, SumBackward1, np.add.reduce, dtype)
 
 
-def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def mean(x: Tensor, dim: int | Sequence[int] | None = ALL, keepdim: bool = False) -> Tensor:
     """The mean of all elements, or along ``dim``."""
     if x._data.dtype.kind != "f":
         raise RuntimeError(

@@ -8,12 +8,13 @@ through either is seen by both.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from gradlab._args import int_list, is_int, type_name
+from gradlab._dtype import result_type
 from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
 from gradlab.autograd import events
 
@@ -40,6 +41,9 @@ def view_of(
     out = Tensor(data, node, output_nr)
     if isinstance(data, np.ndarray) and np.shares_memory(data, base._storage()):
         out._vc = base._version_counter()
+        if multi is None and base._view_of is not None and base._view_of[1] is not None:
+            # a view of an output of unbind is as unchangeable, named by its own op
+            multi = type(node).__name__.removesuffix("Backward0") if node else name.title()
         out._view_of = (base, multi)
     return out
 
@@ -61,15 +65,35 @@ class ViewBackward0(_ShapeNode):
         return (np.reshape(grad, self._self_sizes),)
 
 
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], Sequence):
-        shape = tuple(shape[0])
-    return tuple(operator.index(n) for n in shape)
+def _shape_arg(name: str, args: tuple[Any, ...]) -> tuple[int, ...]:
+    """The new shape of ``reshape``/``view``, with PyTorch's errors for bad entries."""
+    if name == "view" and (not args or len(args) == 1 and not _sizes_like(args[0])):
+        got = ", ".join(type_name(a) for a in args)
+        raise TypeError(
+            f"view() received an invalid combination of arguments - got ({got}), but "
+            "expected one of: (gradlab.dtype dtype), (tuple of ints size)"
+        )
+    shape = int_list(name, "shape" if name == "reshape" else "size", args)
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(shape)}")
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    return shape
+
+
+def _sizes_like(x: Any) -> bool:
+    return isinstance(x, (tuple, list)) or is_int(x, first=True)
 
 
 def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
     """``x`` with a new shape (one entry may be -1); a view where the memory allows."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg(name, shape)
+    if -1 in shape and not x._data.size:
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+            "unspecified dimension size -1 can be any value and is ambiguous"
+        )
     try:
         data = x._storage().reshape(shape)
     except ValueError:
@@ -137,7 +161,7 @@ class PermuteBackward0(Node):
 
 def permute(x: Tensor, dims: tuple[Any, ...]) -> Tensor:
     """``x`` with its dimensions reordered (a view); ``x.T`` reverses them."""
-    given = _shape_arg(dims)
+    given = int_list("permute", "dims", dims)
     dims = tuple(_dim(d, x.ndim) for d in given)
     if len(dims) == x.ndim and len(set(dims)) < len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -271,13 +295,28 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return outs
 
 
+def _in_dtypes(parts: Any, dtypes: tuple[np.dtype, ...] | None) -> tuple[Any, ...]:
+    """Each input's part of the gradient in that input's dtype (None: all as the output)."""
+    if dtypes is None:
+        return tuple(parts)
+    return tuple(p.astype(d, copy=False) for p, d in zip(parts, dtypes))
+
+
+def _joined(tensors: tuple[Tensor, ...]) -> tuple[np.dtype, tuple[np.dtype, ...] | None]:
+    """The dtype of a join of ``tensors`` (PyTorch's promotion), and the inputs' dtypes
+    when they differ from it (their gradients are cast back)."""
+    dtype = result_type(*tensors)
+    dtypes = tuple(t._data.dtype for t in tensors)
+    return dtype, None if all(d == dtype for d in dtypes) else dtypes
+
+
 class StackBackward0(Node):
     """out = stack(tensors, dim)  →  each input receives its slice of ``grad``."""
 
-    __slots__ = ("_saved_dim",)
+    __slots__ = ("_saved_dim", "_dtypes")
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
-        return tuple(np.moveaxis(grad, self._saved_dim, 0))
+        return _in_dtypes(np.moveaxis(grad, self._saved_dim, 0), self._dtypes)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -293,20 +332,22 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"entry {i}"
             )
     given, dim = dim, _dim(dim, tensors[0].ndim + 1)
-    data = np.stack([t._data for t in tensors], axis=dim)
+    dtype, dtypes = _joined(tensors)
+    data = np.stack([t._data for t in tensors], axis=dim, dtype=dtype, casting="unsafe")
     node = make_node(StackBackward0, *tensors)
     if node is not None:
-        node._saved_dim = given
+        node._saved_dim, node._dtypes = given, dtypes
     return announce("stack", Tensor(data, node), node, *tensors)
 
 
 class CatBackward0(Node):
     """out = cat(tensors, dim)  →  each input receives its stretch of ``grad``."""
 
-    __slots__ = ("_saved_dim", "_sizes")
+    __slots__ = ("_saved_dim", "_sizes", "_dtypes")
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
-        return tuple(np.split(grad, np.cumsum(self._sizes)[:-1], axis=self._saved_dim))
+        parts = np.split(grad, np.cumsum(self._sizes)[:-1], axis=self._saved_dim)
+        return _in_dtypes(parts, self._dtypes)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -314,6 +355,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = tuple(tensors)
     if not tensors:
         raise ValueError("gradlab.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not t.ndim:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     given, dim = dim, _dim(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors[1:], start=1):
@@ -324,8 +368,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                     f"Expected size {n} but got size {m} for tensor number {i} "
                     "in the list."
                 )
-    data = np.concatenate([t._data for t in tensors], axis=dim)
+    dtype, dtypes = _joined(tensors)
+    data = np.concatenate([t._data for t in tensors], axis=dim, dtype=dtype, casting="unsafe")
     node = make_node(CatBackward0, *tensors)
     if node is not None:
         node._saved_dim, node._sizes = given, [t.shape[dim] for t in tensors]
+        node._dtypes = dtypes
     return announce("cat", Tensor(data, node), node, *tensors)

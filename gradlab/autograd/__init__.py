@@ -68,12 +68,14 @@ def _roots(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None) -> tuple[
 
 
 def _run(task: GraphTask) -> None:
-    """Drain the task's step stream, handing each step to the listeners (the recorder)."""
-    if task.trace:
-        for step in task.steps():
-            events.emit(step)
-    else:
-        task.run()
+    """Drain the task's step stream, handing each step to the listeners (the recorder).
+    The backward formulas meet inf and nan without numpy's warnings (PyTorch gives none)."""
+    with np.errstate(all="ignore"):
+        if task.trace:
+            for step in task.steps():
+                events.emit(step)
+        else:
+            task.run()
 
 
 def backward(

@@ -167,7 +167,8 @@ class Function:
             (Tensor(o._data) if any(o is t for t in tensors) else o) if isinstance(o, Tensor) else o
             for o in outputs
         )
-        if recording and not all(e is NO_EDGE for e in ctx.next_functions):
+        has_tensor = any(isinstance(o, Tensor) for o in wrapped)  # forward may return a float
+        if recording and has_tensor and not all(e is NO_EDGE for e in ctx.next_functions):
             ctx.multi_output = len(wrapped) > 1
             ctx._shapes = tuple(o.shape for o in wrapped if isinstance(o, Tensor))
             ctx._dtype = next(o._data.dtype for o in wrapped if isinstance(o, Tensor))
