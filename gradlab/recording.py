@@ -86,6 +86,7 @@ class NodeInfo:
     next: tuple[tuple[str | None, int], ...]  # (node key or None, output index)
     saved: tuple[tuple[str, str | None, Any, int | None], ...]  # slot, tensor key, value, version
     variable: str | None = None  # for AccumulateGrad: key of its leaf
+    freed: bool = False  # its saved values were already released when it was first seen
 
 
 @dataclass
@@ -205,7 +206,8 @@ class Recording:
             (None if t is None else self._keys.get(id(t)), i) for t, i in node.next_functions
         )
         label = "AccumulateGrad" if variable is not None else node.name()
-        self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable)
+        freed = any(getattr(node, slot, None) is FREED for slot in node._saved)
+        self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable, freed)
 
     def _on_event(self, event: Any) -> None:
         kind = type(event).__name__
