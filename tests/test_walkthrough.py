@@ -102,7 +102,7 @@ def test_lesson5_convergence_and_final_grads() -> None:
     assert "8.0 + -72.0 = -64.0" in joined  # h receives two gradients
     assert "10.0 + 8.0 = 18.0" in joined  # i's gradients converge at DivBackward0
     assert "i's retain_grad hook runs before DivBackward0 of i and keeps 18.0 in i.grad." in told
-    assert told[-1] == "The backward pass is done: h.grad = -64.0, c.grad = 36.0, i.grad = 18.0."
+    assert told[-1] == "The backward pass is done: c.grad = 36.0, h.grad = -64.0, i.grad = 18.0."
 
 
 def test_backward_steps_follow_the_engines_real_order() -> None:
@@ -337,3 +337,20 @@ def test_unnamed_tensors_get_one_automatic_name_in_show_and_the_stepper() -> Non
     assert hidden is rec.tensors[inner].grad_fn
     picture = gradlab.show(e)
     assert name in [b.title for b in picture.scene.boxes]
+
+
+@pytest.mark.parametrize("program", gradlab.examples.ALL, ids=lambda f: f.__name__)
+def test_examples_are_the_lessons_recorded_programs(program) -> None:
+    import inspect
+    import json
+    import pathlib
+    import textwrap
+
+    number = gradlab.examples.ALL.index(program) + 1
+    (path,) = pathlib.Path(__file__).parent.parent.glob(f"lessons/0{number}_*.ipynb")
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
+    (cell,) = [c for c in cells if c.startswith("with gradlab.record() as rec:")]
+    in_lesson = cell.split("\n\n")[0].replace("gradlab.record()", "record()")
+    source = inspect.getsource(program)
+    block = source[source.index("    with record()") : source.index("    return rec")]
+    assert textwrap.dedent(block).strip() == in_lesson.strip()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
+from gradlab._ops._common import Node, Tensor, announce, make_node, mixed_with_torch, sum_to
 from gradlab.autograd import events
 
 
@@ -298,7 +298,7 @@ class StackBackward0(Node):
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equal-shaped tensors along a new dimension ``dim``."""
-    tensors = tuple(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
@@ -316,6 +316,18 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return announce("stack", Tensor(data, node), node, *tensors)
 
 
+def _tensor_list(tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """The tensors of a stack or cat, with PyTorch's error for anything else in the list."""
+    tensors = tuple(tensors)
+    for i, t in enumerate(tensors):
+        if type(t) is not Tensor:
+            error = mixed_with_torch(t)
+            raise error or TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
+    return tensors
+
+
 class CatBackward0(Node):
     """out = cat(tensors, dim)  →  each input receives its stretch of ``grad``."""
 
@@ -329,7 +341,7 @@ class CatBackward0(Node):
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors end to end along the existing dimension ``dim``."""
-    tensors = tuple(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("gradlab.cat(): expected a non-empty list of Tensors")
     given, dim = dim, _dim(dim, tensors[0].ndim)
