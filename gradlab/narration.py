@@ -20,6 +20,7 @@ fills in the numbers.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,8 @@ def number(value: Any, noun: str = "tensor") -> str:
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
-    """'3×3' for (3, 3), '5' for (5,)."""
-    return "×".join(map(str, shape)) or "0-d"
+    """'3×3' for (3, 3), '12-element' for (12,)."""
+    return f"{shape[0]}-element" if len(shape) == 1 else "×".join(map(str, shape))
 
 
 class Narrator:
@@ -243,7 +244,8 @@ class Narrator:
         rule = rules[sent.position] if len(rules) > 1 else rules[0] if rules else None
         grad = grads_in if len(grads_in) > 1 else grads_in[0]
         value = number(sent.grad, "gradient")
-        summed = _broadcast_note(grad, sent.grad) if len(grads_in) == 1 else ""
+        broadcast = getattr(node, "_fit", None) is not None  # a BinaryNode's inputs differed
+        summed = _broadcast_note(grad, sent.grad) if broadcast else ""
         if rule is None:
             return f"{value}{summed}"
         if rule == "{grad}":
@@ -265,7 +267,8 @@ class Narrator:
                 return _bracketed(self._saved(tkey, v))
             return _bracketed(_attribute(node, token))
 
-        return f"{_PLACEHOLDER.sub(fill, rule)}{summed} = {value}"
+        made = _PLACEHOLDER.sub(fill, rule) + summed
+        return value if made == value else f"{made} = {value}"
 
     def _retained(self, node: str) -> list[str]:
         return [k for k in self.timeline.owners(node) if self.rec.tensors[k]._retains_grad]
@@ -388,6 +391,8 @@ def _attribute(node: Any, token: str) -> str:
             value = getattr(node, attribute)
         except (AttributeError, RuntimeError):
             continue
+        if value == sys.maxsize:
+            return ""  # an open end, as in x[1:]
         if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
             return f"({', '.join(map(str, value))}{',' if len(value) == 1 else ''})"
         return number(value) if not isinstance(value, (int, str)) else str(value)

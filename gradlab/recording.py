@@ -118,6 +118,7 @@ class Recording:
         # which tensors an event can change, found without scanning them all:
         self._sharing: dict[int, set[str]] = {}  # id(version counter or storage) -> keys
         self._owned: dict[str, set[str]] = {}  # node key -> keys of the tensors it made
+        self._grad_of: dict[int, str] = {}  # id(a tensor's .grad) -> that tensor's key
         self._new: list[str] = []  # keys given since the last step
         self._released: str | None = None  # node key of the last node run, until freed
         #: node key -> index of the step after which its saved values were freed
@@ -216,8 +217,9 @@ class Recording:
             return
         self._note_release()
         self._register(event)
-        self._name_from_frame()
-        source, lineno = _user_line()
+        user = _user_frame()
+        self._name_from_frame(user)
+        source, lineno = _line_of(user)
         phase = "forward" if kind in _FORWARD else "backward"
         step = Step(len(self.steps), kind, event, phase, source, lineno)
         step.changed = self._changes(self._touched(event))
@@ -288,6 +290,8 @@ class Recording:
             )
             if self._signatures.get(key) != signature:
                 self._signatures[key] = signature
+                if grad is not None:
+                    self._grad_of[id(grad)] = key
                 if t._grad_fn is not None:
                     self._owned.setdefault(self._node_key(t._grad_fn), set()).add(key)
                 changed[key] = TensorState(
@@ -300,13 +304,15 @@ class Recording:
                 )
         return changed
 
-    def _name_from_frame(self) -> None:
-        """Label new tensors with the variable names of the recording code (its locals
-        first, then its module's globals)."""
+    def _name_from_frame(self, user: FrameType | None = None) -> None:
+        """Label new tensors with the variable names of the code: the locals of the
+        ``user`` function that is running (a learner's helper called inside the block),
+        then the recording code's locals, then its module's globals."""
         frame = self._frame
         if frame is None:
             return
-        scopes = [frame.f_locals]
+        scopes = [user.f_locals] if user is not None and user is not frame else []
+        scopes.append(frame.f_locals)
         if frame.f_globals is not frame.f_locals:
             scopes.append(frame.f_globals)
         variables = [
@@ -334,7 +340,11 @@ class Recording:
         self._name_from_frame()
         for key, tensor in self.tensors.items():
             if key not in self.names:
-                self._label(tensor, automatic_name(tensor, self._taken))
+                owner = self._grad_of.get(id(tensor))
+                if owner is not None and self.tensors[owner]._grad is tensor:
+                    self._label(tensor, f"{self.names.get(owner, 'tensor')}.grad")
+                else:
+                    self._label(tensor, automatic_name(tensor, self._taken))
         if error is not None and not (self.steps and self.steps[-1].kind == "BackwardFailed"):
             source, lineno = _user_line(error.__traceback__)
             self.steps.append(Step(len(self.steps), "Error", error, "error", source, lineno))
@@ -367,17 +377,24 @@ def _fingerprint(data: Any) -> Any:
     return array.tobytes() if array.size <= 64 else (array.shape, float(array.sum()))
 
 
-def _user_line(tb: TracebackType | None = None) -> tuple[str, int | None]:
-    """The source line of the innermost frame outside gradlab that led here."""
+def _user_line(tb: TracebackType) -> tuple[str, int | None]:
+    """The source line of the innermost frame outside gradlab in a traceback."""
+    while tb.tb_next is not None and not _inside_gradlab(tb.tb_next.tb_frame):
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    lineno = tb.tb_lineno
+    return linecache.getline(frame.f_code.co_filename, lineno).strip(), lineno
+
+
+def _user_frame() -> FrameType | None:
+    """The innermost frame outside gradlab that led here."""
     frame: FrameType | None = sys._getframe(2)
-    if tb is not None:
-        while tb.tb_next is not None and not _inside_gradlab(tb.tb_next.tb_frame):
-            tb = tb.tb_next
-        frame = tb.tb_frame
-        lineno = tb.tb_lineno
-        return linecache.getline(frame.f_code.co_filename, lineno).strip(), lineno
     while frame is not None and _inside_gradlab(frame):
         frame = frame.f_back
+    return frame
+
+
+def _line_of(frame: FrameType | None) -> tuple[str, int | None]:
     if frame is None:
         return "", None
     lineno = frame.f_lineno
