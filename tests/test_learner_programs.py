@@ -49,10 +49,8 @@ def torch_flows(torch: Any, program: Callable) -> Flows:
 
             return hook
 
-        nodes = numbered(y.grad_fn)
-        handles = [
-            node.register_hook(watch(k, node)) for k, node in enumerate(nodes) if node.next_functions
-        ]
+        nodes = enumerate(numbered(y.grad_fn))
+        handles = [node.register_hook(watch(k, node)) for k, node in nodes if node.next_functions]
         try:
             y.backward(**kwargs)
         finally:
