@@ -332,7 +332,8 @@ class Narrator:
 
     def _Error(self, step: Step, i: int) -> tuple[str, Highlight]:
         err = step.event
-        text = f"{step.source}: {type(err).__name__}: {err}"
+        text = f"{type(err).__name__}: {err}"
+        text = f"{step.source}: {text}" if step.source else text
         if str(err).startswith("grad can be implicitly created only for scalar outputs"):
             text += (
                 ". backward() without an argument needs a single number to start from. "

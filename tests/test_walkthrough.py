@@ -354,3 +354,134 @@ def test_examples_are_the_lessons_recorded_programs(program) -> None:
     source = inspect.getsource(program)
     block = source[source.index("    with record()") : source.index("    return rec")]
     assert textwrap.dedent(block).strip() == in_lesson.strip()
+
+
+def told(rec: gradlab.Recording, kind: str) -> list[str]:
+    return [f.narration for f in gradlab.Walkthrough(rec).frames if f.step.kind == kind]
+
+
+def test_values_are_told_as_they_were_at_that_step() -> None:
+    with gradlab.record() as rec:
+        p = gradlab.tensor(1.0, requires_grad=True)
+        loss = p * 3
+        loss.backward()
+        with gradlab.no_grad():
+            p -= 0.1 * p.grad
+        loss = p * 3
+        loss.backward()
+    assert told(rec, "TensorCreated") == [
+        "p is created: a leaf holding 1.0 with requires_grad=True, so it is on the graph and "
+        "its gradient will land in p.grad."
+    ]
+    assert told(rec, "InplaceApplied") == [
+        "p -= 0.1 * p.grad changes p in place to 0.7: its version goes from 0 to 1."
+    ]
+    assert told(rec, "GradAccumulated") == [
+        "AccumulateGrad of p adds 3.0 into p.grad: it was None, now it is 3.0.",
+        "AccumulateGrad of p adds 3.0 into p.grad: it was 3.0, now it is 6.0.",
+    ]
+    walk = gradlab.Walkthrough(rec)
+    key = rec.key_of(p)
+    assert [walk.state_at(key, i).data.item() for i in (0, len(walk) - 1)] == [
+        1.0,
+        pytest.approx(0.7),
+    ]
+
+
+def test_an_upstream_gradient_is_told_as_a_vector_jacobian_product() -> None:
+    with gradlab.record() as rec:
+        x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.backward(gradient=gradlab.tensor([1.0, -1.0]))
+    assert told(rec, "BackwardStarted") == [
+        "y.backward(gradient=gradlab.tensor([1.0, -1.0])) starts the backward pass: the "
+        "upstream gradient [1.0, -1.0] (of the loss with respect to y) is handed to "
+        "MulBackward0 of y, so backward computes the vector–Jacobian product: each input's "
+        "gradient is that vector times the Jacobian of y."
+    ]
+
+
+def test_broadcasting_is_told_as_a_sum_and_shapes_are_kept() -> None:
+    with gradlab.record() as rec:
+        m = gradlab.ones(3, 3, requires_grad=True)
+        b = gradlab.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = m * b
+        y.sum().backward()
+    assert told(rec, "NodeExecuted")[1] == (
+        "MulBackward0 of y receives a 3×3 gradient and sends a 3×3 gradient × b "
+        "([1.0, 2.0, 3.0]) = a 3×3 gradient to AccumulateGrad of m and a 3×3 gradient × m, "
+        "summed over dim 0 to shape (3,) = [3.0, 3.0, 3.0] to AccumulateGrad of b."
+    )
+
+
+def test_a_failing_backward_is_a_step_with_a_hint() -> None:
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        with gradlab.record() as rec:
+            x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+            y = x * 3
+            y.backward()
+    walk = gradlab.Walkthrough(rec)
+    walk.goto(len(walk) - 1)
+    assert walk.phase == "error"
+    assert walk.narration == (
+        "y.backward(): RuntimeError: grad can be implicitly created only for scalar outputs. "
+        "backward() without an argument needs a single number to start from. Hint: call "
+        ".sum() first or pass gradient= (a tensor of the output's shape)."
+    )
+
+
+def test_saved_values_are_freed_after_backward_and_marked_when_their_version_moved() -> None:
+    walk = gradlab.Walkthrough(lesson5())
+    rec = walk.recording
+    (div,) = [k for k in rec.nodes if walk.display_name(k) == "DivBackward0 of i"]
+    ran = next(i for i, f in enumerate(walk.frames) if f.flows and f.flows[0].source_key == div)
+    assert walk.freed_at(div) == ran + 1
+    assert [s.freed for s in walk.saved_at(div, ran)] == [False, False]
+    assert [(s.slot, s.freed) for s in walk.saved_at(div, ran + 1)] == [
+        ("self", True),
+        ("other", True),
+    ]
+    (add,) = [k for k in rec.nodes if walk.display_name(k) == "AddBackward0 of j"]
+    assert walk.freed_at(add) is None  # it saved nothing
+
+    walk = gradlab.Walkthrough(lesson3())
+    rec = walk.recording
+    (node,) = [k for k in rec.nodes if walk.display_name(k) == "MulBackward0 of e"]
+    changed = next(i for i, f in enumerate(walk.frames) if f.step.kind == "InplaceApplied")
+    before, after = walk.saved_at(node, changed - 1), walk.saved_at(node, changed)
+    assert [(s.slot, s.version, s.current_version, s.stale) for s in before] == [
+        ("self", 0, 0, False),
+        ("other", 0, 0, False),
+    ]
+    assert [(s.slot, s.version, s.current_version, s.stale) for s in after] == [
+        ("self", 0, 1, True),
+        ("other", 0, 0, False),
+    ]
+    assert float(after[0].value) == 6.0  # the value it saved, not c's 7 now
+
+
+def test_a_graph_seen_after_backward_knows_its_saved_values_were_freed() -> None:
+    a = gradlab.tensor(2.0, requires_grad=True)
+    c = a * a
+    before = gradlab.Recording()
+    c.backward()
+    after = gradlab.Recording()
+    assert not before.nodes[before._node_key(c.grad_fn)].freed
+    assert after.nodes[after._node_key(c.grad_fn)].freed
+
+
+def test_a_torch_tensor_handed_to_gradlab_names_the_mix_up(torch) -> None:
+    a = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    t = torch.tensor([1.0, 2.0])
+    sentence = "got a torch.Tensor, but gradlab works on gradlab tensors"
+    for mix in (
+        lambda: a * t,
+        lambda: t + a,
+        lambda: a @ t,
+        lambda: gradlab.stack([a, t]),
+        lambda: gradlab.cat([a, t]),
+        lambda: gradlab.tensor(t),
+        lambda: gradlab.show(t),
+    ):
+        with pytest.raises(TypeError, match=sentence):
+            mix()
