@@ -464,10 +464,12 @@ def test_a_graph_seen_after_backward_knows_its_saved_values_were_freed() -> None
     a = gradlab.tensor(2.0, requires_grad=True)
     c = a * a
     before = gradlab.Recording()
+    seen_before = before.nodes[before._node_key(c.grad_fn)]
     c.backward()
     after = gradlab.Recording()
-    assert not before.nodes[before._node_key(c.grad_fn)].freed
-    assert after.nodes[after._node_key(c.grad_fn)].freed
+    assert not seen_before.freed and seen_before.saved
+    seen_after = after.nodes[after._node_key(c.grad_fn)]
+    assert seen_after.freed and not seen_after.saved
 
 
 def test_a_torch_tensor_handed_to_gradlab_names_the_mix_up(torch) -> None:
