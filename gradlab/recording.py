@@ -24,6 +24,7 @@ import linecache
 import os
 import sys
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
@@ -51,13 +52,14 @@ def name(tensor: Tensor, label: str) -> Tensor:
     return tensor
 
 
-def automatic_name(tensor: Tensor, taken: set[str]) -> str:
-    """The label of a tensor no code named: the first of ``tmp1``, ``tmp2``, ... not in
-    ``taken``, given once per tensor, so ``show()`` and the stepper call it the same."""
+def automatic_name(tensor: Tensor, taken: set[str], numbers: Iterator[int]) -> str:
+    """The label of a tensor no code named: the next of ``tmp1``, ``tmp2``, ... (from
+    ``numbers``) not in ``taken``, given once per tensor, so ``show()`` and the stepper
+    call it the same."""
     label = _automatic_names.get(tensor)
     if label is None:
-        n = next(n for n in itertools.count(1) if f"tmp{n}" not in taken)
-        label = _automatic_names[tensor] = f"tmp{n}"
+        label = next(f"tmp{n}" for n in numbers if f"tmp{n}" not in taken)
+        _automatic_names[tensor] = label
     return label
 
 
@@ -115,6 +117,8 @@ class Recording:
         self._keys: dict[int, str] = {}  # id(tensor or node) -> key
         self._signatures: dict[str, tuple] = {}
         self._taken: set[str] = set()  # labels in use
+        self._suffixes: dict[str, int] = {}  # label -> the last n of label_n given
+        self._numbers = itertools.count(1)  # for automatic names
         # which tensors an event can change, found without scanning them all:
         self._sharing: dict[int, set[str]] = {}  # id(version counter or storage) -> keys
         self._owned: dict[str, set[str]] = {}  # node key -> keys of the tensors it made
@@ -159,10 +163,11 @@ class Recording:
     def _label(self, tensor: Tensor, label: str) -> None:
         key = self._tensor_key(tensor)
         self._taken.discard(self.names.get(key))
-        unique, n = label, 1
+        unique, n = label, self._suffixes.get(label, 1)
         while unique in self._taken:
             n += 1
             unique = f"{label}_{n}"
+        self._suffixes[label] = n
         self.names[key] = unique
         self._taken.add(unique)
 
@@ -344,7 +349,7 @@ class Recording:
                 if owner is not None and self.tensors[owner]._grad is tensor:
                     self._label(tensor, f"{self.names.get(owner, 'tensor')}.grad")
                 else:
-                    self._label(tensor, automatic_name(tensor, self._taken))
+                    self._label(tensor, automatic_name(tensor, self._taken, self._numbers))
         if error is not None and not (self.steps and self.steps[-1].kind == "BackwardFailed"):
             source, lineno = _user_line(error.__traceback__)
             self.steps.append(Step(len(self.steps), "Error", error, "error", source, lineno))
