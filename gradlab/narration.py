@@ -310,6 +310,8 @@ class Narrator:
 
     def _BackwardFailed(self, step: Step, i: int) -> tuple[str, Highlight]:
         ev = step.event
+        if ev.node is None:  # backward() refused to start
+            return _error_text(step.source, ev.error), Highlight()
         node = self.key(ev.node)
         saved = getattr(ev.error, "saved", None)
         if saved is None:
@@ -331,15 +333,7 @@ class Narrator:
         return text, Highlight(error=error, box_notes=notes)
 
     def _Error(self, step: Step, i: int) -> tuple[str, Highlight]:
-        err = step.event
-        text = f"{type(err).__name__}: {err}"
-        text = f"{step.source}: {text}" if step.source else text
-        if str(err).startswith("grad can be implicitly created only for scalar outputs"):
-            text += (
-                ". backward() without an argument needs a single number to start from. "
-                "Hint: call .sum() first or pass gradient= (a tensor of the output's shape)."
-            )
-        return text, Highlight()
+        return _error_text(step.source, step.event), Highlight()
 
     def _BackwardFinished(self, step: Step, i: int) -> tuple[str, Highlight]:
         filled = sorted(self._filled, key=lambda k: int(k[1:]))
@@ -368,6 +362,18 @@ class Narrator:
             )
             for sent in step.sends
         )
+
+
+def _error_text(source: str, error: BaseException) -> str:
+    """An exception in words, with a hint where a learner's next move is clear."""
+    text = f"{type(error).__name__}: {error}"
+    text = f"{source}: {text}" if source else text
+    if str(error).startswith("grad can be implicitly created only for scalar outputs"):
+        text += (
+            ". backward() without an argument needs a single number to start from. "
+            "Hint: call .sum() first or pass gradient= (a tensor of the output's shape)."
+        )
+    return text
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -415,19 +415,29 @@ def test_broadcasting_is_told_as_a_sum_and_shapes_are_kept() -> None:
 
 
 def test_a_failing_backward_is_a_step_with_a_hint() -> None:
+    hint = (
+        "y.backward(): RuntimeError: grad can be implicitly created only for scalar outputs. "
+        "backward() without an argument needs a single number to start from. Hint: call "
+        ".sum() first or pass gradient= (a tensor of the output's shape)."
+    )
     with pytest.raises(RuntimeError, match="only for scalar outputs"):
         with gradlab.record() as rec:
             x = gradlab.tensor([1.0, 2.0], requires_grad=True)
             y = x * 3
             y.backward()
-    walk = gradlab.Walkthrough(rec)
-    walk.goto(len(walk) - 1)
-    assert walk.phase == "error"
-    assert walk.narration == (
-        "y.backward(): RuntimeError: grad can be implicitly created only for scalar outputs. "
-        "backward() without an argument needs a single number to start from. Hint: call "
-        ".sum() first or pass gradient= (a tensor of the output's shape)."
-    )
+    with gradlab.record() as caught:
+        x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        try:
+            y.backward()
+        except RuntimeError:
+            pass
+    for recording in (rec, caught):
+        assert [s.kind for s in recording.steps][-1] == "BackwardFailed"
+        walk = gradlab.Walkthrough(recording)
+        walk.goto(len(walk) - 1)
+        assert walk.phase == "error"
+        assert walk.narration == hint
 
 
 def test_saved_values_are_freed_after_backward_and_marked_when_their_version_moved() -> None:
@@ -487,3 +497,14 @@ def test_a_torch_tensor_handed_to_gradlab_names_the_mix_up(torch) -> None:
     ):
         with pytest.raises(TypeError, match=sentence):
             mix()
+
+
+def test_a_sum_is_noted_where_the_gradients_meet() -> None:
+    walk = gradlab.Walkthrough(lesson5())
+    (frame,) = [f for f in walk.frames if f.narration.startswith("AddBackward0 of j")]
+    (div,) = [k for k in walk.recording.nodes if walk.display_name(k) == "DivBackward0 of i"]
+    assert dict(frame.highlight.box_notes) == {div: "Σ grad 18.0"}
+    into_div = [f for f in frame.flows if f.target_key == div]
+    assert [(f.value.item(), f.total.item()) for f in into_div] == [(8.0, 18.0)]
+    into_h = [f for f in frame.flows if walk.display_name(f.target_key) == "AccumulateGrad of h"]
+    assert [(f.value.item(), f.total.item()) for f in into_h] == [(8.0, 8.0)]
