@@ -6,8 +6,8 @@ for tests and for benchmarks.
 >>> import gradlab
 >>> walk = gradlab.Walkthrough(gradlab.examples.div_add_graph())
 >>> walk.goto(len(walk) - 1)
->>> walk.narration
-'The backward pass is done: c.grad = 36.0, h.grad = -64.0, i.grad = 18.0.'
+>>> walk.narration.split(". ")[0]
+'The backward pass is done: c.grad = 36.0, h.grad = -64.0, i.grad = 18.0'
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ class Narrator:
         self.timeline = timeline
         self.rec = timeline.recording
         self._filled: dict[str, None] = {}  # tensors given a grad in this backward pass
+        self._freed = 0  # nodes whose saved values this backward pass released
 
     def tell(self, step: Step, i: int) -> tuple[str, Highlight, tuple[Flow, ...]]:
         """The narration, highlight and gradient flows of ``step`` shown as frame ``i``."""
@@ -166,7 +167,7 @@ class Narrator:
     # --- backward -----------------------------------------------------------------------
 
     def _BackwardStarted(self, step: Step, i: int) -> tuple[str, Highlight]:
-        self._filled = {}
+        self._filled, self._freed = {}, 0
         ev = step.event
         source = step.source or "backward()"
         parts, edges, notes = [], set(), {}
@@ -217,13 +218,15 @@ class Narrator:
             if not _same(sent.total, sent.grad):
                 earlier = number(sent.total - sent.grad)
                 text += (
-                    f" (which now holds {earlier} + {number(sent.grad)} = "
+                    f" (which now holds {earlier} + {_bracketed(number(sent.grad))} = "
                     f"{number(sent.total)}: a split in the forward pass is a sum here)"
                 )
                 box_notes[target] = f"Σ grad {number(sent.total)}"
             parts.append(text)
         for owner in self._retained(key):
             self._filled[owner] = None
+        if self.rec.freed.get(key) == step.index:
+            self._freed += 1
         sends = " and ".join(parts) if parts else "nothing further"
         text = f"{self.name(key)} receives {received} and sends {sends}."
         highlight = Highlight(
@@ -345,6 +348,11 @@ class Narrator:
             grads.append(f"and {len(filled) - _LISTED} more")
         text = "The backward pass is done"
         text += (": " + ", ".join(grads) + ".") if grads else "."
+        if self._freed:
+            text += (
+                " The saved values of the graph are freed now (no retain_graph=True): a "
+                "second backward through it would raise an error."
+            )
         return text, Highlight(active=set(filled))
 
     def _flows(self, step: Step) -> tuple[Flow, ...]:
