@@ -198,6 +198,8 @@ class Timeline:
         owners = [rec.names.get(k, k) for k in self.owners(key)]
         if not owners:
             return info.name
+        if not rec.node_objects[key].multi_output:
+            owners = owners[:1]  # one output: the tensor it was made for
         if len(owners) > 4:
             owners = [*owners[:2], "…", owners[-1]]
         return f"{info.name} of {', '.join(owners)}"

@@ -134,8 +134,19 @@ class Narrator:
         )
         if ev.node is not None:
             text += f" Its grad_fn is now <{self.rec.nodes[self.key(ev.node)].name}>."
+        appears = self.timeline.appears_at
+        tensors = self.rec.tensors
+        sharing = [  # views and detached aliases (not the tensor whose .grad this is)
+            k
+            for k in step.changed
+            if k != key and appears[k] < i and tensors[k]._grad is not ev.tensor
+        ]
+        if sharing:
+            names = ", ".join(self.name(k) for k in sharing)
+            verb = "shares" if len(sharing) == 1 else "share"
+            text += f" {names} {verb} its storage and changed with it."
         notes = {key: f"_version {ev.version - 1} → {ev.version}"}
-        return text, Highlight(active={key}, box_notes=notes)
+        return text, Highlight(active={key, *sharing}, box_notes=notes)
 
     def _TensorChanged(self, step: Step, i: int) -> tuple[str, Highlight]:
         ev = step.event
@@ -237,7 +248,7 @@ class Narrator:
     def _slot(self, node: str, index: int) -> str:
         """A node, and for a node of several outputs which one a gradient belongs to."""
         owners = self.timeline.owners(node)
-        if len(owners) < 2 or index >= len(owners):
+        if not self.rec.node_objects[node].multi_output or index >= len(owners):
             return self.name(node)
         return f"{self.name(node)} as output {index} ({self.name(owners[index])})"
 

@@ -515,3 +515,17 @@ def test_a_sum_is_noted_where_the_gradients_meet() -> None:
     assert [(f.value.item(), f.total.item()) for f in into_div] == [(8.0, 18.0)]
     into_h = [f for f in frame.flows if walk.display_name(f.target_key) == "AccumulateGrad of h"]
     assert [(f.value.item(), f.total.item()) for f in into_h] == [(8.0, 8.0)]
+
+
+def test_an_in_place_change_names_the_tensors_sharing_the_storage() -> None:
+    with gradlab.record() as rec:
+        x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        d = x.detach()
+        d.add_(1)
+        (x * x).sum().backward()
+        x.grad.zero_()
+    assert told(rec, "InplaceApplied") == [
+        "d.add_(1) changes d in place to [2.0, 3.0]: its version goes from 0 to 1. x shares "
+        "its storage and changed with it.",
+        "x.grad.zero_() changes x.grad in place to [0.0, 0.0]: its version goes from 0 to 1.",
+    ]
