@@ -315,11 +315,16 @@ class Narrator:
                 f"{number(ev.grad_after)} in {name}.grad."
             )
             return text, Highlight(active={node, owners[0]})
-        text = f"A {ev.kind} hook on {self.name(node)} sees the gradient {number(ev.grad_before)}"
-        if _same(ev.grad_before, ev.grad_after):
-            text += "."
-        else:
-            text += f" and replaces it with {number(ev.grad_after)}."
+        before, after = _grads_text(ev.grad_before), _grads_text(ev.grad_after)
+        if ev.kind == "hook":
+            text = (
+                f"A post-hook on {self.name(node)} sees the gradients it received, {before}, "
+                f"and the ones it sends, {after}."
+            )
+            return text, Highlight(active={node})
+        kind = "pre-hook" if ev.kind == "prehook" else f"{ev.kind} hook"
+        text = f"A {kind} on {self.name(node)} sees the gradient {before}"
+        text += "." if before == after else f" and replaces it with {after}."
         return text, Highlight(active={node})
 
     def _BackwardFailed(self, step: Step, i: int) -> tuple[str, Highlight]:
@@ -405,9 +410,12 @@ def _bracketed(text: str) -> str:
 
 
 def _grads_text(grad: Any) -> str:
-    if isinstance(grad, tuple):  # a multi-output node: one gradient per output
-        return "(" + ", ".join("0" if g is None else number(g) for g in grad) + ")"
-    return number(grad, "gradient")
+    """One gradient, or a tuple of them (one per output or input of a node)."""
+    if isinstance(grad, (tuple, list)) and len(grad) == 1:
+        grad = grad[0]
+    if isinstance(grad, (tuple, list)):
+        return "(" + ", ".join("None" if g is None else number(g) for g in grad) + ")"
+    return "None" if grad is None else number(grad, "gradient")
 
 
 def _attribute(node: Any, token: str) -> str:

@@ -529,3 +529,18 @@ def test_an_in_place_change_names_the_tensors_sharing_the_storage() -> None:
         "its storage and changed with it.",
         "x.grad.zero_() changes x.grad in place to [0.0, 0.0]: its version goes from 0 to 1.",
     ]
+
+
+def test_node_hooks_are_told_with_what_they_see() -> None:
+    with gradlab.record() as rec:
+        x = gradlab.tensor(2.0, requires_grad=True)
+        y = x * 3
+        y.grad_fn.register_prehook(lambda grads: (grads[0] * 2,))
+        y.grad_fn.register_hook(lambda sent, received: None)
+        z = y * y
+        z.backward()
+    assert told(rec, "HookFired") == [
+        "A pre-hook on MulBackward0 of y sees the gradient 12.0 and replaces it with 24.0.",
+        "A post-hook on MulBackward0 of y sees the gradients it received, 24.0, and the ones "
+        "it sends, (72.0, None).",
+    ]
