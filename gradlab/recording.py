@@ -23,6 +23,7 @@ import itertools
 import linecache
 import os
 import sys
+import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,16 +40,26 @@ from gradlab.autograd.saved import FREED, SavedTensor
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: gradlab's own example programs are user code as far as source lines go
 _EXAMPLES = os.path.join(_PACKAGE_DIR, "examples.py")
-_explicit_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
-_automatic_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
+#: id(tensor) -> label; keyed by identity (a weak-key dict would compare tensors with
+#: ``Tensor.__eq__``), each entry dropped by a finalizer when its tensor dies
+_explicit_names: dict[int, str] = {}
+_automatic_names: dict[int, str] = {}  # the same, for the names gradlab gave
 
 
 def name(tensor: Tensor, label: str) -> Tensor:
     """Give ``tensor`` a label for pictures and narration (for code outside the recording
-    block, where gradlab cannot see your variable names); returns the tensor."""
-    _explicit_names[tensor] = label
+    block, where gradlab cannot see your variable names); returns the tensor.
+
+    >>> w = gradlab.name(gradlab.ones(3), "w")   # doctest: +SKIP
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"name() expects a Tensor, got {type(tensor).__name__}")
+    if id(tensor) not in _explicit_names:
+        weakref.finalize(tensor, _explicit_names.pop, id(tensor), None)
+    _explicit_names[id(tensor)] = str(label)
     for rec in _active:
-        rec._label(tensor, label)
+        if rec._thread == threading.get_ident():
+            rec._label(tensor, str(label))
     return tensor
 
 
@@ -56,10 +67,11 @@ def automatic_name(tensor: Tensor, taken: set[str], numbers: Iterator[int]) -> s
     """The label of a tensor no code named: the next of ``tmp1``, ``tmp2``, ... (from
     ``numbers``) not in ``taken``, given once per tensor, so ``show()`` and the stepper
     call it the same."""
-    label = _automatic_names.get(tensor)
+    label = _automatic_names.get(id(tensor))
     if label is None:
         label = next(f"tmp{n}" for n in numbers if f"tmp{n}" not in taken)
-        _automatic_names[tensor] = label
+        _automatic_names[id(tensor)] = label
+        weakref.finalize(tensor, _automatic_names.pop, id(tensor), None)
     return label
 
 
@@ -128,6 +140,7 @@ class Recording:
         #: node key -> index of the step after which its saved values were freed
         self.freed: dict[str, int] = {}
         self._frame = frame
+        self._thread = threading.get_ident()  # only this thread's events are recorded
 
     # --- what the pictures ask ------------------------------------------------------
 
@@ -155,7 +168,7 @@ class Recording:
             self._keys[id(tensor)] = key
             self.tensors[key] = tensor
             self._new.append(key)
-            label = _explicit_names.get(tensor)
+            label = _explicit_names.get(id(tensor))
             if label is not None:
                 self._label(tensor, label)
         return key
@@ -216,6 +229,8 @@ class Recording:
         self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable, freed)
 
     def _on_event(self, event: Any) -> None:
+        if threading.get_ident() != self._thread:
+            return  # another thread's program
         kind = type(event).__name__
         if kind == "GradientSent" and self.steps and self.steps[-1].kind == "NodeExecuted":
             self.steps[-1].sends.append(event)
@@ -377,9 +392,10 @@ def _sharing_ids(tensor: Tensor) -> tuple[int, ...]:
 
 
 def _fingerprint(data: Any) -> Any:
-    """A cheap stand-in for 'same values' (small arrays are compared whole)."""
+    """A cheap stand-in for 'same values' (small arrays are compared whole). Bytes, not
+    floats, so that NaN compares equal to itself."""
     array = np.asarray(data)
-    return array.tobytes() if array.size <= 64 else (array.shape, float(array.sum()))
+    return array.tobytes() if array.size <= 64 else (array.shape, array.sum().tobytes())
 
 
 def _user_line(tb: TracebackType) -> tuple[str, int | None]:

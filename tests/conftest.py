@@ -22,7 +22,9 @@ from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     JupyterLab,
+    browser_missing,
     missing_oracle,
+    oracles_required,
     running_jupyter_lab,
 )
 from tests.oracle import RECORD, TORCH_VERSION, Oracle, Recordings, session_mode
@@ -80,23 +82,32 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             print(f"\nrecorded torch's answers in {path}")
 
 
+BROWSER_MISSING = browser_missing()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without Chromium or playwright, the browser tests skip (or fail in CI) before any
+    server starts, all with the same reason: ``-ra`` shows them as one summary line."""
+    if BROWSER_MISSING and item.get_closest_marker("browser"):
+        missing_oracle(f"browser tests need Chromium: {BROWSER_MISSING}")
+
+
 @pytest.fixture
 def oracle(request: pytest.FixtureRequest) -> Iterator[Oracle]:
     """torch's answers to the test's questions: live, or as recorded (tests/oracle.py)."""
     path, _, test = request.node.nodeid.partition("::")
     mode = request.config.oracle_mode
-    compare = bool(os.environ.get("GRADLAB_REQUIRE_ORACLES"))
-    answers = Oracle(RECORDINGS, Path(path).stem, test, mode, compare)
+    answers = Oracle(RECORDINGS, Path(path).stem, test, mode, compare=oracles_required())
     yield answers
     answers.finish()
 
 
 @pytest.fixture
 def torch() -> Iterator[ModuleType]:
-    """The real ``torch`` module, the reference gradlab is compared against.
-
-    Skips when torch is missing (fails under GRADLAB_REQUIRE_ORACLES), and fails a test that
-    leaves ``torch.get_default_dtype()`` changed (it is restored first).
+    """The real ``torch`` module. Parity tests ask the ``oracle`` fixture instead, which
+    works without torch too; a test using this one skips when torch is missing (fails
+    under GRADLAB_REQUIRE_ORACLES), and fails if it leaves ``torch.get_default_dtype()``
+    changed (it is restored first).
     """
     try:
         import torch as torch_module

@@ -30,11 +30,10 @@ Converting a test written against the ``torch`` fixture is mechanical:
 Each answer is keyed by the test's pytest node id and the question's number within the
 test (or ``oracle(question, key="name")``). Answers may be None, bool, int, float (nan and
 inf too), str, bytes, tuples, lists, dicts, numpy arrays, scalars and scalar types,
-:class:`tests.parity.Num`
-and exceptions (which come back as the nearest built-in exception class with the same
-arguments). Anything else, a ``torch.Tensor`` say, is refused: turn it into data inside
-the question (``t.tolist()``, ``repr(t)``). Live answers make the same round trip through
-the encoding, so a test sees the same thing live and recorded.
+:class:`tests.parity.Num` and exceptions (which come back as the nearest built-in exception
+class with the same arguments). Anything else, a ``torch.Tensor`` say, is refused: turn it
+into data inside the question (``t.tolist()``, ``repr(t)``). Live answers make the same
+round trip through the encoding, so a test sees the same thing live and recorded.
 
 Modes, chosen once per session:
 
@@ -284,7 +283,7 @@ class Oracle:
         self._examples: list[dict[str, Any]] = []
         self._count = 0
         self._free = False  # a live Hypothesis run: nothing recorded or compared
-        self._use_answers((self._recorded or {}).get("answers"))
+        self.replay((self._recorded or {}).get("answers"))
 
     @property
     def name(self) -> str:
@@ -324,11 +323,16 @@ class Oracle:
                 torch.set_default_dtype(dtype)
                 raise AssertionError(f"the question changed torch's default dtype to {changed}")
 
-    def _use_answers(self, answers: dict[str, Any] | None) -> None:
+    # Hypothesis examples (used by replays_examples)
+
+    def replay(self, answers: dict[str, Any] | None) -> None:
+        """Answer (or compare with) these recorded answers from the next question on."""
         self._answers = answers
         self._count = 0
 
-    # Hypothesis examples (used by replays_examples)
+    def explore(self) -> None:
+        """Live: answer new examples without recording or comparing them."""
+        self._free = True
 
     def recorded_examples(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """The recorded (drawn arguments, answers) pairs of this test."""
@@ -370,11 +374,12 @@ def replays_examples(test: Callable[..., None]) -> Callable[..., None]:
         oracle: Oracle = fixtures["oracle"]
         if oracle.mode == RECORDED or oracle.compare:
             for arguments, answers in oracle.recorded_examples():
-                oracle._use_answers(answers)
+                oracle.replay(answers)
                 inner(**fixtures, **arguments)
         if oracle.mode == RECORDED:
             return
-        oracle._free = oracle.mode == LIVE
+        if oracle.mode == LIVE:
+            oracle.explore()
 
         def recording(*args: Any, **kwargs: Any) -> None:
             oracle.start_example({k: v for k, v in kwargs.items() if k not in fixtures})
