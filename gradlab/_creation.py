@@ -42,9 +42,7 @@ def _check_nested(data: Any, dim: int = 0) -> int | None:
     if isinstance(data, Tensor) or isinstance(data, Number) or isinstance(data, np.generic):
         return None
     if not isinstance(data, Sequence):
-        from gradlab._ops._common import mixed_with_torch
-
-        raise mixed_with_torch(data) or TypeError(f"Could not infer dtype of {type(data).__name__}")
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     lengths = [_check_nested(item, dim + 1) for item in data]
     if lengths and any(n != lengths[0] for n in lengths):
         bad = next(n for n in lengths if n != lengths[0])

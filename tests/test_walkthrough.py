@@ -499,7 +499,6 @@ def test_a_torch_tensor_handed_to_gradlab_names_the_mix_up(torch) -> None:
         lambda: a @ t,
         lambda: gradlab.stack([a, t]),
         lambda: gradlab.cat([a, t]),
-        lambda: gradlab.tensor(t),
         lambda: gradlab.show(t),
     ):
         with pytest.raises(TypeError, match=sentence):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import Node, Tensor, announce, make_node, mixed_with_torch, sum_to
+from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
 from gradlab.autograd import events
 
 
@@ -318,6 +318,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def _tensor_list(tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
     """The tensors of a stack or cat, with PyTorch's error for anything else in the list."""
+    from gradlab._ops._common import mixed_with_torch
+
     tensors = tuple(tensors)
     for i, t in enumerate(tensors):
         if type(t) is not Tensor:
