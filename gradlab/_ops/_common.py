@@ -23,6 +23,7 @@ __all__ = [
     "make_binary_node",
     "announce",
     "operands",
+    "mixed_with_torch",
     "compute",
     "BinaryNode",
     "sum_to",
@@ -30,7 +31,6 @@ __all__ = [
     "scalar",
     "grad_enabled",
     "needs_grad",
-    "mixed_with_torch",
 ]
 
 

@@ -288,9 +288,9 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 class StackBackward0(Node):
     """out = stack(tensors, dim)  →  each input receives its slice of ``grad``."""
 
-    derivatives = ("slice {position} of {grad} along dim {dim}",)
-
     __slots__ = ("_saved_dim",)
+
+    derivatives = ("slice {position} of {grad} along dim {dim}",)
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
         return tuple(np.moveaxis(grad, self._saved_dim, 0))
@@ -333,9 +333,9 @@ def _tensor_list(tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
 class CatBackward0(Node):
     """out = cat(tensors, dim)  →  each input receives its stretch of ``grad``."""
 
-    derivatives = ("part {position} of {grad} along dim {dim}",)
-
     __slots__ = ("_saved_dim", "_sizes")
+
+    derivatives = ("part {position} of {grad} along dim {dim}",)
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
         return tuple(np.split(grad, np.cumsum(self._sizes)[:-1], axis=self._saved_dim))
