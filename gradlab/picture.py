@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from gradlab._formatting import format_tensor
+from gradlab._ops._common import mixed_with_torch
 from gradlab._tensor import Tensor
 from gradlab.drawing.layout import layout
 from gradlab.drawing.render import Renderer
@@ -223,6 +224,9 @@ def show(*tensors: Any, direction: str = "LR") -> Picture:
         states = final_states(rec)
         return Picture(build_scene(rec, states, rec.nodes, forward_edges(rec)), direction=direction)
     wrong = [type(t).__name__ for t in tensors if not isinstance(t, Tensor)]
+    mixup = next(filter(None, map(mixed_with_torch, tensors)), None)
+    if mixup is not None:
+        raise TypeError(f"gradlab.show() {mixup}")
     if wrong or not tensors:
         got = f"got {', '.join(wrong)}" if wrong else "got nothing"
         raise TypeError(f"gradlab.show() takes tensors or one Recording; {got}")

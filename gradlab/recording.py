@@ -19,11 +19,13 @@ are labelled with the names the recording code gave them.
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import os
 import sys
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
@@ -41,6 +43,7 @@ _EXAMPLES = os.path.join(_PACKAGE_DIR, "examples.py")
 #: id(tensor) -> label; keyed by identity (a weak-key dict would compare tensors with
 #: ``Tensor.__eq__``), each entry dropped by a finalizer when its tensor dies
 _explicit_names: dict[int, str] = {}
+_automatic_names: dict[int, str] = {}  # the same, for the names gradlab gave
 
 
 def name(tensor: Tensor, label: str) -> Tensor:
@@ -63,6 +66,18 @@ def name(tensor: Tensor, label: str) -> Tensor:
         if rec._thread == threading.get_ident():
             rec._label(tensor, str(label))
     return tensor
+
+
+def automatic_name(tensor: Tensor, taken: set[str], numbers: Iterator[int]) -> str:
+    """The label of a tensor no code named: the next of ``tmp1``, ``tmp2``, ... (from
+    ``numbers``) not in ``taken``, given once per tensor, so ``show()`` and the stepper
+    call it the same."""
+    label = _automatic_names.get(id(tensor))
+    if label is None:
+        label = next(f"tmp{n}" for n in numbers if f"tmp{n}" not in taken)
+        _automatic_names[id(tensor)] = label
+        weakref.finalize(tensor, _automatic_names.pop, id(tensor), None)
+    return label
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class NodeInfo:
     next: tuple[tuple[str | None, int], ...]  # (node key or None, output index)
     saved: tuple[tuple[str, str | None, Any, int | None], ...]  # slot, tensor key, value, version
     variable: str | None = None  # for AccumulateGrad: key of its leaf
+    freed: bool = False  # its saved values were already released when it was first seen
 
 
 @dataclass
@@ -117,6 +133,17 @@ class Recording:
         self.node_objects: dict[str, Node] = {}
         self._keys: dict[int, str] = {}  # id(tensor or node) -> key
         self._signatures: dict[str, tuple] = {}
+        self._taken: set[str] = set()  # labels in use
+        self._suffixes: dict[str, int] = {}  # label -> the last n of label_n given
+        self._numbers = itertools.count(1)  # for automatic names
+        # which tensors an event can change, found without scanning them all:
+        self._sharing: dict[int, set[str]] = {}  # id(version counter or storage) -> keys
+        self._owned: dict[str, set[str]] = {}  # node key -> keys of the tensors it made
+        self._grad_of: dict[int, str] = {}  # id(a tensor's .grad) -> that tensor's key
+        self._new: list[str] = []  # keys given since the last step
+        self._released: str | None = None  # node key of the last node run, until freed
+        #: node key -> index of the step after which its saved values were freed
+        self.freed: dict[str, int] = {}
         self._frame = frame
         self._thread = threading.get_ident()  # only this thread's events are recorded
 
@@ -145,6 +172,7 @@ class Recording:
             key = f"t{len(self.tensors)}"
             self._keys[id(tensor)] = key
             self.tensors[key] = tensor
+            self._new.append(key)
             label = _explicit_names.get(id(tensor))
             if label is not None:
                 self._label(tensor, label)
@@ -152,12 +180,14 @@ class Recording:
 
     def _label(self, tensor: Tensor, label: str) -> None:
         key = self._tensor_key(tensor)
-        taken = {v for k, v in self.names.items() if k != key}
-        unique, n = label, 1
-        while unique in taken:
+        self._taken.discard(self.names.get(key))
+        unique, n = label, self._suffixes.get(label, 1)
+        while unique in self._taken:
             n += 1
             unique = f"{label}_{n}"
+        self._suffixes[label] = n
         self.names[key] = unique
+        self._taken.add(unique)
 
     def _node_key(self, node: Node) -> str:
         """Register ``node`` and every node reachable from it (iteratively)."""
@@ -200,7 +230,8 @@ class Recording:
             (None if t is None else self._keys.get(id(t)), i) for t, i in node.next_functions
         )
         label = "AccumulateGrad" if variable is not None else node.name()
-        self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable)
+        freed = any(getattr(node, slot, None) is FREED for slot in node._saved)
+        self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable, freed)
 
     def _on_event(self, event: Any) -> None:
         if threading.get_ident() != self._thread:
@@ -209,13 +240,45 @@ class Recording:
         if kind == "GradientSent" and self.steps and self.steps[-1].kind == "NodeExecuted":
             self.steps[-1].sends.append(event)
             return
+        self._note_release()
         self._register(event)
-        self._name_from_frame()
-        source, lineno = _user_line()
+        user = _user_frame()
+        self._name_from_frame(user)
+        source, lineno = _line_of(user)
         phase = "forward" if kind in _FORWARD else "backward"
         step = Step(len(self.steps), kind, event, phase, source, lineno)
-        step.changed = self._changes()
+        step.changed = self._changes(self._touched(event))
         self.steps.append(step)
+        if kind == "NodeExecuted":
+            self._released = self._keys.get(id(event.node))
+
+    def _note_release(self) -> None:
+        """The engine frees a node's saved values right after it ran (without
+        ``retain_graph``): note it against that node's step."""
+        key, self._released = self._released, None
+        if key is None:
+            return
+        node = self.node_objects[key]
+        if any(getattr(node, slot, None) is FREED for slot in node._saved):
+            self.freed[key] = len(self.steps) - 1
+
+    def _touched(self, event: Any) -> set[str]:
+        """The keys of the tensors ``event`` can have changed: those it mentions, new ones,
+        the tensors sharing storage or version counter with an in-place target (and those
+        whose ``.grad`` that is), and the outputs of a node whose hooks ran."""
+        touched = set(self._new)
+        self._new.clear()
+        for value in vars(event).values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Tensor):
+                    touched.add(self._keys[id(item)])
+                    if type(event) is events.InplaceApplied:
+                        for ident in _sharing_ids(item):
+                            touched |= self._sharing.get(ident, set())
+        node = getattr(event, "node", None)
+        if node is not None and type(event) is not events.OpApplied:
+            touched |= self._owned.get(self._keys.get(id(node)), set())
+        return touched
 
     def _register(self, event: Any) -> None:
         """Give keys to the tensors and nodes an event mentions."""
@@ -230,10 +293,14 @@ class Recording:
                 elif isinstance(item, Node):
                     self._node_key(item)
 
-    def _changes(self) -> dict[str, TensorState]:
-        """Snapshots of the tensors whose visible state changed since the last step."""
+    def _changes(self, keys: Any = None) -> dict[str, TensorState]:
+        """Snapshots of the tensors (all, or those in ``keys``) whose visible state changed
+        since the last step."""
         changed = {}
-        for key, t in self.tensors.items():
+        for key in self.tensors if keys is None else sorted(keys, key=_key_order):
+            t = self.tensors[key]
+            for ident in _sharing_ids(t):
+                self._sharing.setdefault(ident, set()).add(key)
             grad = t._grad
             signature = (
                 id(t._data),
@@ -248,8 +315,10 @@ class Recording:
             )
             if self._signatures.get(key) != signature:
                 self._signatures[key] = signature
+                if grad is not None:
+                    self._grad_of[id(grad)] = key
                 if t._grad_fn is not None:
-                    self._node_key(t._grad_fn)
+                    self._owned.setdefault(self._node_key(t._grad_fn), set()).add(key)
                 changed[key] = TensorState(
                     np.array(t._data),
                     None if grad is None else np.array(grad._data),
@@ -260,13 +329,15 @@ class Recording:
                 )
         return changed
 
-    def _name_from_frame(self) -> None:
-        """Label new tensors with the variable names of the recording code (its locals
-        first, then its module's globals)."""
+    def _name_from_frame(self, user: FrameType | None = None) -> None:
+        """Label new tensors with the variable names of the code: the locals of the
+        ``user`` function that is running (a learner's helper called inside the block),
+        then the recording code's locals, then its module's globals."""
         frame = self._frame
         if frame is None:
             return
-        scopes = [frame.f_locals]
+        scopes = [user.f_locals] if user is not None and user is not frame else []
+        scopes.append(frame.f_locals)
         if frame.f_globals is not frame.f_locals:
             scopes.append(frame.f_globals)
         variables = [
@@ -292,8 +363,13 @@ class Recording:
     def finish(self, error: BaseException | None) -> None:
         """Close the recording: name what is still unnamed, record a stray error."""
         self._name_from_frame()
-        for key in self.tensors:
-            self.names.setdefault(key, f"tensor {key[1:]}")
+        for key, tensor in self.tensors.items():
+            if key not in self.names:
+                owner = self._grad_of.get(id(tensor))
+                if owner is not None and self.tensors[owner]._grad is tensor:
+                    self._label(tensor, f"{self.names.get(owner, 'tensor')}.grad")
+                else:
+                    self._label(tensor, automatic_name(tensor, self._taken, self._numbers))
         if error is not None and not (self.steps and self.steps[-1].kind == "BackwardFailed"):
             source, lineno = _user_line(error.__traceback__)
             self.steps.append(Step(len(self.steps), "Error", error, "error", source, lineno))
@@ -304,6 +380,22 @@ _FORWARD = {"TensorCreated", "OpApplied", "InplaceApplied", "TensorChanged"}
 _active: list[Recording] = []
 
 
+def _key_order(key: str) -> int:
+    return int(key[1:])
+
+
+def _sharing_ids(tensor: Tensor) -> tuple[int, ...]:
+    """Identities shared by tensors that change together: the version counter, the storage
+    behind the data and the storage behind the grad."""
+    ids = [] if tensor._vc is None else [id(tensor._vc)]
+    for array in (tensor._data, None if tensor._grad is None else tensor._grad._data):
+        if type(array) is np.ndarray:
+            while array.base is not None and type(array.base) is np.ndarray:
+                array = array.base
+            ids.append(id(array))
+    return tuple(ids)
+
+
 def _fingerprint(data: Any) -> Any:
     """A cheap stand-in for 'same values' (small arrays are compared whole). Bytes, not
     floats, so that NaN compares equal to itself."""
@@ -311,17 +403,24 @@ def _fingerprint(data: Any) -> Any:
     return array.tobytes() if array.size <= 64 else (array.shape, array.sum().tobytes())
 
 
-def _user_line(tb: TracebackType | None = None) -> tuple[str, int | None]:
-    """The source line of the innermost frame outside gradlab that led here."""
+def _user_line(tb: TracebackType) -> tuple[str, int | None]:
+    """The source line of the innermost frame outside gradlab in a traceback."""
+    while tb.tb_next is not None and not _inside_gradlab(tb.tb_next.tb_frame):
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    lineno = tb.tb_lineno
+    return linecache.getline(frame.f_code.co_filename, lineno).strip(), lineno
+
+
+def _user_frame() -> FrameType | None:
+    """The innermost frame outside gradlab that led here."""
     frame: FrameType | None = sys._getframe(2)
-    if tb is not None:
-        while tb.tb_next is not None and not _inside_gradlab(tb.tb_next.tb_frame):
-            tb = tb.tb_next
-        frame = tb.tb_frame
-        lineno = tb.tb_lineno
-        return linecache.getline(frame.f_code.co_filename, lineno).strip(), lineno
     while frame is not None and _inside_gradlab(frame):
         frame = frame.f_back
+    return frame
+
+
+def _line_of(frame: FrameType | None) -> tuple[str, int | None]:
     if frame is None:
         return "", None
     lineno = frame.f_lineno

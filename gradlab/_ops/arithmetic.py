@@ -22,6 +22,7 @@ from gradlab._ops._common import (
     compute,
     make_binary_node,
     make_node,
+    mixed_with_torch,
     operands,
     quiet,
     scalar,
@@ -63,6 +64,8 @@ def _like(grad: Any, x: Any) -> Any:
 class AddBackward0(BinaryNode):
     """out = self + other  →  both inputs receive ``grad`` unchanged. Saves nothing."""
 
+    derivatives = ("{grad}", "{grad}")
+
     __slots__ = ()
     _saved_alpha = 1
 
@@ -86,6 +89,8 @@ def add(a: Tensor, b: Any) -> Tensor:
 
 class SubBackward0(BinaryNode):
     """out = self - other  →  ``grad`` for self, ``-grad`` for other. Saves nothing."""
+
+    derivatives = ("{grad}", "-{grad}")
 
     __slots__ = ()
     _saved_alpha = 1
@@ -129,6 +134,8 @@ def sub(a: Tensor, b: Any) -> Tensor:
 class RsubBackward1(Node):
     """out = number - self  →  ``-grad`` for self (the number is no input)."""
 
+    derivatives = ("-{grad}",)
+
     __slots__ = ()
     _saved_alpha = 1
 
@@ -153,6 +160,8 @@ class MulBackward0(BinaryNode):
     """out = self * other  →  ``grad * other`` for self, ``grad * self`` for other.
 
     Each side is saved only when the *other* side needs a gradient."""
+
+    derivatives = ("{grad} × {other}", "{grad} × {self}")
 
     __slots__ = ("_self", "_other")
     _saved = ("_self", "_other")
@@ -199,6 +208,8 @@ def mul(a: Tensor, b: Any) -> Tensor:
 
 class DivBackward0(BinaryNode):
     """out = self / other  →  ``grad / other`` for self, ``-grad * self / other²`` for other."""
+
+    derivatives = ("{grad} / {other}", "-{grad} × {self} / {other}²")
 
     __slots__ = ("_self", "_other")
     _saved = ("_self", "_other")
@@ -261,6 +272,8 @@ def rdiv(a: Tensor, number: Any) -> Tensor:
 class PowBackward0(Node):
     """out = self ** exponent (a number)  →  ``grad * exponent * self ** (exponent - 1)``."""
 
+    derivatives = ("{grad} × {exponent} × {self}^({exponent} - 1)",)
+
     __slots__ = ("_self", "_exponent")
     _saved = ("_self",)
     _saved_self = saved_attribute("_self")
@@ -276,6 +289,11 @@ class PowBackward0(Node):
 class PowBackward1(BinaryNode):
     """out = self ** exponent (a tensor)  →  ``grad * exponent * self ** (exponent - 1)``
     for self, ``grad * out * log(self)`` for the exponent."""
+
+    derivatives = (
+        "{grad} × {exponent} × {self}^({exponent} - 1)",
+        "{grad} × {result} × log({self})",
+    )
 
     __slots__ = ("_self", "_exponent", "_result")
     _saved = ("_self", "_exponent", "_result")
@@ -297,6 +315,8 @@ class PowBackward1(BinaryNode):
 
 class PowBackward2(Node):
     """out = number ** exponent (a tensor)  →  ``grad * out * log(number)``."""
+
+    derivatives = ("{grad} × {result} × log({self})",)
 
     __slots__ = ("_self", "_exponent", "_result")
     _saved = ("_exponent", "_result")
@@ -383,6 +403,8 @@ def rpow(a: Tensor, base: Any) -> Tensor:
 class MmBackward0(BinaryNode):
     """out = self @ mat2  →  ``grad @ mat2ᵀ`` for self, ``selfᵀ @ grad`` for mat2."""
 
+    derivatives = ("{grad} @ {mat2}ᵀ", "{self}ᵀ @ {grad}")
+
     __slots__ = (
         "_self",
         "_mat2",
@@ -412,6 +434,8 @@ class MmBackward0(BinaryNode):
 class MvBackward0(BinaryNode):
     """out = self @ vec  →  ``outer(grad, vec)`` for self, ``selfᵀ @ grad`` for vec."""
 
+    derivatives = ("outer({grad}, {vec})", "{self}ᵀ @ {grad}")
+
     __slots__ = ("_self", "_vec")
     _saved = ("_self", "_vec")
     _saved_self = saved_attribute("_self")
@@ -426,6 +450,8 @@ class MvBackward0(BinaryNode):
 
 class DotBackward0(BinaryNode):
     """out = self · tensor  →  ``grad * tensor`` for self, ``grad * self`` for tensor."""
+
+    derivatives = ("{grad} × {tensor}", "{grad} × {self}")
 
     __slots__ = ("_self", "_tensor")
     _saved = ("_self", "_tensor")
@@ -497,6 +523,9 @@ def _matmul_error(a: Tensor, b: Tensor) -> Exception:
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` for 1-d and 2-d tensors (dot, matrix-vector, matrix-matrix)."""
     if type(b) is not Tensor or type(a) is not Tensor:
+        error = mixed_with_torch(b) or mixed_with_torch(a)
+        if error is not None:
+            raise error
         return NotImplemented
     ad, bd = a._data, b._data
     if ad.ndim == 1 and bd.ndim == 2:  # PyTorch: unsqueeze, mm, squeeze

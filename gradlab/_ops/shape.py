@@ -59,6 +59,8 @@ class _ShapeNode(Node):
 class ViewBackward0(_ShapeNode):
     """out = self.view(shape)  →  ``grad`` reshaped back to self's shape."""
 
+    derivatives = ("{grad} reshaped to {self_sym_sizes}",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -134,6 +136,8 @@ def _reshape_copy(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 class TransposeBackward0(Node):
     """out = self.transpose(dim0, dim1)  →  ``grad`` transposed back."""
 
+    derivatives = ("{grad} transposed back (dims {dim0} and {dim1})",)
+
     __slots__ = ("_saved_dim0", "_saved_dim1")
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -152,6 +156,8 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 class PermuteBackward0(Node):
     """out = self.permute(dims)  →  ``grad`` permuted back."""
+
+    derivatives = ("{grad} permuted back from dims {dims}",)
 
     __slots__ = ("_saved_dims", "_dims")
 
@@ -181,6 +187,8 @@ def permute(x: Tensor, dims: tuple[Any, ...]) -> Tensor:
 class UnsqueezeBackward0(Node):
     """out = self.unsqueeze(dim)  →  ``grad`` with that dimension removed."""
 
+    derivatives = ("{grad} with dim {dim} removed",)
+
     __slots__ = ("_saved_dim",)
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -199,6 +207,8 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 class SqueezeBackward4(_ShapeNode):
     """out = self.squeeze(0)  →  ``grad`` with dimension 0 put back."""
+
+    derivatives = ("{grad} with dim 0 put back",)
 
     __slots__ = ()
     _saved_dim = 0
@@ -219,6 +229,8 @@ def squeeze0(x: Tensor) -> Tensor:
 
 class ExpandBackward0(_ShapeNode):
     """out = self.expand(sizes)  →  ``grad`` summed back over the expanded dimensions."""
+
+    derivatives = ("{grad} summed back to shape {self_sym_sizes}",)
 
     __slots__ = ()
 
@@ -263,6 +275,8 @@ def _type_name(x: Tensor) -> str:
 class UnbindBackward0(Node):
     """outs = self.unbind(dim)  →  the outputs' gradients stacked back along ``dim``
     (zeros for outputs that received none)."""
+
+    derivatives = ("the outputs' gradients {grad} stacked along dim {dim}",)
 
     __slots__ = ("_saved_dim", "_shapes", "_dtype")
     multi_output = True
@@ -315,13 +329,15 @@ class StackBackward0(Node):
 
     __slots__ = ("_saved_dim", "_dtypes")
 
+    derivatives = ("slice {position} of {grad} along dim {dim}",)
+
     def apply(self, grad: Any) -> tuple[Any, ...]:
         return _in_dtypes(np.moveaxis(grad, self._saved_dim, 0), self._dtypes)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equal-shaped tensors along a new dimension ``dim``."""
-    tensors = tuple(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
@@ -340,10 +356,26 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return announce("stack", Tensor(data, node), node, *tensors)
 
 
+def _tensor_list(tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """The tensors of a stack or cat, with PyTorch's error for anything else in the list."""
+    from gradlab._ops._common import mixed_with_torch
+
+    tensors = tuple(tensors)
+    for i, t in enumerate(tensors):
+        if type(t) is not Tensor:
+            error = mixed_with_torch(t)
+            raise error or TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
+    return tensors
+
+
 class CatBackward0(Node):
     """out = cat(tensors, dim)  →  each input receives its stretch of ``grad``."""
 
     __slots__ = ("_saved_dim", "_sizes", "_dtypes")
+
+    derivatives = ("part {position} of {grad} along dim {dim}",)
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
         parts = np.split(grad, np.cumsum(self._sizes)[:-1], axis=self._saved_dim)
@@ -352,7 +384,7 @@ class CatBackward0(Node):
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors end to end along the existing dimension ``dim``."""
-    tensors = tuple(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("gradlab.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
