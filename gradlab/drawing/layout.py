@@ -67,6 +67,9 @@ CHAIN_WEIGHT = 4.0
 MAX_COLUMNS = 12
 CAPACITIES = (1, 2, 3, 4, 6)  # barriers per column tried (then: unlimited)
 BIG_SCENE = 300  # boxes: from here on, only try one per column and unlimited
+#: boxes: from here on the quick layout (linear time, see :func:`_quick_layout`) is used;
+#: the crossing-minimising one grows faster than linearly with long edges
+QUICK_FROM = 80
 FAN = 6.0  # between the stubs of several links on one box
 
 
@@ -920,6 +923,8 @@ class _Layouter:
 
     def run(self) -> Layout:
         self._groups()
+        if len(self.order) >= QUICK_FROM:
+            return self._quick()
         self._dag()
         self._columns()
         self._balance()
@@ -952,6 +957,127 @@ class _Layouter:
         band = None
         if any(self.is_node.values()):
             lo, hi = self.n_lo + MARGIN - 14.0, self.n_hi + MARGIN + 14.0
+            band = Rect(0.0, lo, width_u, hi - lo) if lr else Rect(lo, 0.0, hi - lo, width_u)
+        w, h = (width_u, width_v) if lr else (width_v, width_u)
+        return Layout(
+            direction=self.direction,
+            width=round(w, 2),
+            height=round(h, 2),
+            boxes=FrozenMap(rects),
+            routes=FrozenMap(routes),
+            band=band,
+            columns=FrozenMap(self.col),
+        )
+
+
+    # ---- the quick layout for big graphs ----------------------------------------------
+
+    def _quick(self) -> Layout:
+        """Linear-time layout for big graphs: longest-path columns of the groups (networkx),
+        one barycenter pass for the order in a column, boxes stacked in each band, edges
+        as S-curves between their columns (long edges may pass over boxes), links
+        straight down their column."""
+        import networkx as nx
+
+        dag = nx.DiGraph()
+        dag.add_nodes_from(self.groups)
+        for _, e in self.edges:
+            if e.kind == "forward" and not self.is_node[e.src] and not self.is_node[e.dst]:
+                a, b = self.group[e.src], self.group[e.dst]
+            elif e.kind == "next" and self.is_node[e.src] and self.is_node[e.dst]:
+                a, b = self.group[e.dst], self.group[e.src]
+            else:
+                continue
+            if a != b:
+                dag.add_edge(a, b)
+        while not nx.is_directed_acyclic_graph(dag):
+            dag.remove_edge(*nx.find_cycle(dag)[-1])
+        col: dict[str, int] = {}
+        for g in nx.topological_sort(dag):
+            col[g] = max((col[p] + 1 for p in dag.predecessors(g)), default=0)
+        for g in self.groups:  # sources right before their first use
+            if dag.in_degree(g) == 0 and dag.out_degree(g):
+                col[g] = min(col[s] for s in dag.successors(g)) - 1
+        remap = {c: i for i, c in enumerate(sorted(set(col.values())))}
+        col = {g: remap[c] for g, c in col.items()}
+        ncols = len(remap)
+        rank: dict[str, float] = {}
+        members: list[list[str]] = [[] for _ in range(ncols)]
+        for g in sorted(self.groups, key=lambda g: (col[g], self.order[g])):
+            preds = [rank[p] for p in dag.predecessors(g) if p in rank]
+            rank[g] = sum(preds) / len(preds) if preds else len(members[col[g]])
+            members[col[g]].append(g)
+        for c, gs in enumerate(members):
+            gs.sort(key=lambda g: (rank[g], self.order[g]))
+            for i, g in enumerate(gs):
+                rank[g] = i
+        self.col = {k: col[self.group[k]] for k in self.order}
+        tb = [[k for g in gs for k in self.tensors_of[g]] for gs in members]
+        nb = [[k for g in gs for k in self.nodes_of[g]] for gs in members]
+        v: dict[str, float] = {}
+        t_ext = 0.0
+        for seq in tb:
+            p = 0.0
+            for k in seq:
+                v[k] = p
+                p += self.dv[k] + SEP
+            t_ext = max(t_ext, p - SEP if seq else 0.0)
+        n_lo = t_ext + BAND_GAP if t_ext > 0 else 0.0
+        n_hi = n_lo
+        for seq in nb:
+            p = n_lo
+            for k in seq:
+                v[k] = p
+                p += self.dv[k] + SEP
+            n_hi = max(n_hi, p - SEP if seq else n_lo)
+        widths = [0.0] * ncols
+        for k in self.order:
+            widths[self.col[k]] = max(widths[self.col[k]], self.du[k])
+        gap = GAP[self.direction]
+        cu0, u = [], MARGIN
+        for c in range(ncols):
+            cu0.append(u)
+            u += widths[c] + gap
+        u0 = {k: cu0[self.col[k]] + (widths[self.col[k]] - self.du[k]) / 2 for k in self.order}
+        lr = self.direction == "LR"
+
+        def xy(p: Point) -> Point:
+            a, b = round(p[0], 2), round(p[1] + MARGIN, 2)
+            return (a, b) if lr else (b, a)
+
+        def rect(k: str) -> Rect:
+            (x, y), du, dv = xy((u0[k], v[k])), self.du[k], self.dv[k]
+            return Rect(x, y, du, dv) if lr else Rect(x, y, dv, du)
+
+        rects = {k: rect(k) for k in self.order}
+        routes: dict[EdgeKey, Route] = {}
+        for i, e in self.edges:
+            cs, cd = self.col[e.src], self.col[e.dst]
+            rightwards = e.kind == "forward" and cs < cd
+            leftwards = e.kind == "next" and cd < cs
+            if rightwards or leftwards:
+                s_u = u0[e.src] + (self.du[e.src] if rightwards else 0.0)
+                d_u = u0[e.dst] + (0.0 if rightwards else self.du[e.dst])
+                p = (s_u, v[e.src] + self.dv[e.src] / 2)
+                q = (d_u, v[e.dst] + self.dv[e.dst] / 2)
+                seg = _Layouter._curve(p, q)
+                seg = tuple(xy(pt) for pt in seg)
+                routes[self.keys[i]] = Route(e.kind, (seg,), _bezier(seg, 0.5))
+            elif self._is_link(e) and cs == cd:
+                t, n = (e.src, e.dst) if e.kind == "grad_fn" else (e.dst, e.src)
+                cu = u0[t] + self.du[t] / 2
+                pts = [xy((cu, v[t] + self.dv[t])), xy((cu, v[n]))]
+                if e.kind == "variable":
+                    pts.reverse()
+                mid = ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
+                routes[self.keys[i]] = Route(e.kind, ((pts[0], pts[1]),), mid)
+            else:
+                routes[self.keys[i]] = fallback_route(e.kind, rects[e.src], rects[e.dst])
+        width_u = u - gap + MARGIN
+        width_v = max(t_ext, n_hi) + 2 * MARGIN
+        band = None
+        if any(self.is_node.values()):
+            lo, hi = n_lo + MARGIN - 14.0, n_hi + MARGIN + 14.0
             band = Rect(0.0, lo, width_u, hi - lo) if lr else Rect(lo, 0.0, hi - lo, width_u)
         w, h = (width_u, width_v) if lr else (width_v, width_u)
         return Layout(
