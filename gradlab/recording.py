@@ -19,6 +19,7 @@ are labelled with the names the recording code gave them.
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import os
 import sys
@@ -38,6 +39,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: gradlab's own example programs are user code as far as source lines go
 _EXAMPLES = os.path.join(_PACKAGE_DIR, "examples.py")
 _explicit_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
+_automatic_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
 
 
 def name(tensor: Tensor, label: str) -> Tensor:
@@ -47,6 +49,16 @@ def name(tensor: Tensor, label: str) -> Tensor:
     for rec in _active:
         rec._label(tensor, label)
     return tensor
+
+
+def automatic_name(tensor: Tensor, taken: set[str]) -> str:
+    """The label of a tensor no code named: the first of ``tmp1``, ``tmp2``, ... not in
+    ``taken``, given once per tensor, so ``show()`` and the stepper call it the same."""
+    label = _automatic_names.get(tensor)
+    if label is None:
+        n = next(n for n in itertools.count(1) if f"tmp{n}" not in taken)
+        label = _automatic_names[tensor] = f"tmp{n}"
+    return label
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,14 @@ class Recording:
         self.node_objects: dict[str, Node] = {}
         self._keys: dict[int, str] = {}  # id(tensor or node) -> key
         self._signatures: dict[str, tuple] = {}
+        self._taken: set[str] = set()  # labels in use
+        # which tensors an event can change, found without scanning them all:
+        self._sharing: dict[int, set[str]] = {}  # id(version counter or storage) -> keys
+        self._owned: dict[str, set[str]] = {}  # node key -> keys of the tensors it made
+        self._new: list[str] = []  # keys given since the last step
+        self._released: str | None = None  # node key of the last node run, until freed
+        #: node key -> index of the step after which its saved values were freed
+        self.freed: dict[str, int] = {}
         self._frame = frame
 
     # --- what the pictures ask ------------------------------------------------------
@@ -128,6 +148,7 @@ class Recording:
             key = f"t{len(self.tensors)}"
             self._keys[id(tensor)] = key
             self.tensors[key] = tensor
+            self._new.append(key)
             label = _explicit_names.get(tensor)
             if label is not None:
                 self._label(tensor, label)
@@ -135,12 +156,13 @@ class Recording:
 
     def _label(self, tensor: Tensor, label: str) -> None:
         key = self._tensor_key(tensor)
-        taken = {v for k, v in self.names.items() if k != key}
+        self._taken.discard(self.names.get(key))
         unique, n = label, 1
-        while unique in taken:
+        while unique in self._taken:
             n += 1
             unique = f"{label}_{n}"
         self.names[key] = unique
+        self._taken.add(unique)
 
     def _node_key(self, node: Node) -> str:
         """Register ``node`` and every node reachable from it (iteratively)."""
@@ -190,13 +212,44 @@ class Recording:
         if kind == "GradientSent" and self.steps and self.steps[-1].kind == "NodeExecuted":
             self.steps[-1].sends.append(event)
             return
+        self._note_release()
         self._register(event)
         self._name_from_frame()
         source, lineno = _user_line()
         phase = "forward" if kind in _FORWARD else "backward"
         step = Step(len(self.steps), kind, event, phase, source, lineno)
-        step.changed = self._changes()
+        step.changed = self._changes(self._touched(event))
         self.steps.append(step)
+        if kind == "NodeExecuted":
+            self._released = self._keys.get(id(event.node))
+
+    def _note_release(self) -> None:
+        """The engine frees a node's saved values right after it ran (without
+        ``retain_graph``): note it against that node's step."""
+        key, self._released = self._released, None
+        if key is None:
+            return
+        node = self.node_objects[key]
+        if any(getattr(node, slot, None) is FREED for slot in node._saved):
+            self.freed[key] = len(self.steps) - 1
+
+    def _touched(self, event: Any) -> set[str]:
+        """The keys of the tensors ``event`` can have changed: those it mentions, new ones,
+        the tensors sharing storage or version counter with an in-place target (and those
+        whose ``.grad`` that is), and the outputs of a node whose hooks ran."""
+        touched = set(self._new)
+        self._new.clear()
+        for value in vars(event).values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Tensor):
+                    touched.add(self._keys[id(item)])
+                    if type(event) is events.InplaceApplied:
+                        for ident in _sharing_ids(item):
+                            touched |= self._sharing.get(ident, set())
+        node = getattr(event, "node", None)
+        if node is not None and type(event) is not events.OpApplied:
+            touched |= self._owned.get(self._keys.get(id(node)), set())
+        return touched
 
     def _register(self, event: Any) -> None:
         """Give keys to the tensors and nodes an event mentions."""
@@ -211,10 +264,14 @@ class Recording:
                 elif isinstance(item, Node):
                     self._node_key(item)
 
-    def _changes(self) -> dict[str, TensorState]:
-        """Snapshots of the tensors whose visible state changed since the last step."""
+    def _changes(self, keys: Any = None) -> dict[str, TensorState]:
+        """Snapshots of the tensors (all, or those in ``keys``) whose visible state changed
+        since the last step."""
         changed = {}
-        for key, t in self.tensors.items():
+        for key in self.tensors if keys is None else sorted(keys, key=_key_order):
+            t = self.tensors[key]
+            for ident in _sharing_ids(t):
+                self._sharing.setdefault(ident, set()).add(key)
             grad = t._grad
             signature = (
                 id(t._data),
@@ -230,7 +287,7 @@ class Recording:
             if self._signatures.get(key) != signature:
                 self._signatures[key] = signature
                 if t._grad_fn is not None:
-                    self._node_key(t._grad_fn)
+                    self._owned.setdefault(self._node_key(t._grad_fn), set()).add(key)
                 changed[key] = TensorState(
                     np.array(t._data),
                     None if grad is None else np.array(grad._data),
@@ -273,8 +330,9 @@ class Recording:
     def finish(self, error: BaseException | None) -> None:
         """Close the recording: name what is still unnamed, record a stray error."""
         self._name_from_frame()
-        for key in self.tensors:
-            self.names.setdefault(key, f"tensor {key[1:]}")
+        for key, tensor in self.tensors.items():
+            if key not in self.names:
+                self._label(tensor, automatic_name(tensor, self._taken))
         if error is not None and not (self.steps and self.steps[-1].kind == "BackwardFailed"):
             source, lineno = _user_line(error.__traceback__)
             self.steps.append(Step(len(self.steps), "Error", error, "error", source, lineno))
@@ -283,6 +341,22 @@ class Recording:
 
 _FORWARD = {"TensorCreated", "OpApplied", "InplaceApplied", "TensorChanged"}
 _active: list[Recording] = []
+
+
+def _key_order(key: str) -> int:
+    return int(key[1:])
+
+
+def _sharing_ids(tensor: Tensor) -> tuple[int, ...]:
+    """Identities shared by tensors that change together: the version counter, the storage
+    behind the data and the storage behind the grad."""
+    ids = [] if tensor._vc is None else [id(tensor._vc)]
+    for array in (tensor._data, None if tensor._grad is None else tensor._grad._data):
+        if type(array) is np.ndarray:
+            while array.base is not None and type(array.base) is np.ndarray:
+                array = array.base
+            ids.append(id(array))
+    return tuple(ids)
 
 
 def _fingerprint(data: Any) -> Any:

@@ -42,10 +42,9 @@ def test_lesson1_narrates_the_multiply_with_real_numbers() -> None:
     assert rec.names == {"t0": "a", "t1": "b", "t2": "c"}
     told = narrations(rec)
     assert (
-        "MulBackward0 receives 1.0, multiplies by the saved b = 3.0 and sends 3.0 to "
-        "AccumulateGrad for a."
+        "MulBackward0 of c receives 1.0 and sends 1.0 × b (3.0) = 3.0 to AccumulateGrad of a."
     ) in told
-    assert "AccumulateGrad for a adds 3.0 into a.grad: it was None, now it is 3.0." in told
+    assert "AccumulateGrad of a adds 3.0 into a.grad: it was None, now it is 3.0." in told
     assert told[-1] == "The backward pass is done: a.grad = 3.0."
 
 
@@ -62,7 +61,10 @@ def test_source_lines_point_at_the_code() -> None:
 def test_lesson2_chained_grads() -> None:
     told = " ".join(narrations(lesson2()))
     assert "The backward pass is done: a.grad = 12.0, b.grad = 8.0, d.grad = 6.0." in told
-    assert "1.0 × d (4.0) = 4.0 to MulBackward0" in told  # c is passed 4, not stored
+    assert (  # c is passed 4, not stored
+        "MulBackward0 of e receives 1.0 and sends 1.0 × d (4.0) = 4.0 to MulBackward0 of c "
+        "and 1.0 × c (6.0) = 6.0 to AccumulateGrad of d."
+    ) in told
 
 
 def test_lesson3_error_is_a_step_naming_the_saved_tensor_and_versions() -> None:
@@ -80,7 +82,17 @@ def test_lesson4_unbind_indices_and_grads() -> None:
     rec = lesson4()
     told = " ".join(narrations(rec))
     assert "shared by all 3 outputs" in told
-    assert "UnbindBackward0 receives" in told
+    # the two parallel edges into UnbindBackward0 carry different gradients
+    assert (
+        "MulBackward0 of tmp1 receives 3.0 and sends 3.0 × c (2.0) = 6.0 to UnbindBackward0 "
+        "of b, c, d as output 0 (b) and 3.0 × b (1.0) = 3.0 to UnbindBackward0 of b, c, d as "
+        "output 1 (c)."
+    ) in told
+    assert (
+        "UnbindBackward0 of b, c, d receives 6.0 (output 0), 3.0 (output 1), 2.0 (output 2) "
+        "and sends the outputs' gradients (6.0, 3.0, 2.0) stacked along dim 0 = "
+        "[6.0, 3.0, 2.0] to AccumulateGrad of a."
+    ) in told
     assert "a.grad = [6.0, 3.0, 2.0]" in told
 
 
@@ -89,7 +101,7 @@ def test_lesson5_convergence_and_final_grads() -> None:
     joined = " ".join(told)
     assert "8.0 + -72.0 = -64.0" in joined  # h receives two gradients
     assert "10.0 + 8.0 = 18.0" in joined  # i's gradients converge at DivBackward0
-    assert "i's retain_grad hook runs before DivBackward0 and keeps 18.0 in i.grad." in told
+    assert "i's retain_grad hook runs before DivBackward0 of i and keeps 18.0 in i.grad." in told
     assert told[-1] == "The backward pass is done: h.grad = -64.0, c.grad = 36.0, i.grad = 18.0."
 
 
@@ -250,3 +262,78 @@ def test_ops_inside_custom_functions_and_hooks_are_not_steps_of_their_own() -> N
     assert rec.steps[kinds.index("OpApplied")].event.name == "Square"
     assert kinds.count("HookFired") == 1
     assert z.grad.item() == 12.0
+
+
+def test_each_step_checks_only_the_tensors_it_can_have_changed(monkeypatch) -> None:
+    checked: list[int] = []
+    touched = gradlab.Recording._touched
+
+    def counting(self, event):
+        keys = touched(self, event)
+        checked.append(len(keys))
+        return keys
+
+    monkeypatch.setattr(gradlab.Recording, "_touched", counting)
+    with gradlab.record() as rec:
+        x0 = gradlab.tensor(1.0, requires_grad=True)
+        x = x0
+        for _ in range(300):
+            x = x * 1.01 + x0
+        x.backward()
+    assert len(checked) == len(rec.steps) == 1205
+    # an op checks its inputs and outputs, a backward step its node's tensors: never all
+    assert max(checked) <= 3
+    assert len(rec.tensors) == 601
+
+
+def test_in_place_changes_reach_every_tensor_sharing_the_storage() -> None:
+    with gradlab.record() as rec:
+        p = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        (p * p).sum().backward()
+        with gradlab.no_grad():
+            view = p[0:1]
+            p -= 0.5 * p.grad
+        p.grad.zero_()
+    walk = gradlab.Walkthrough(rec)
+    last = len(walk) - 1
+    key_p, key_view = rec.key_of(p), rec.key_of(view)
+    assert walk.state_at(key_p, last).data.tolist() == [0.0, 0.0]
+    assert walk.state_at(key_view, last).data.tolist() == [0.0]  # changed through p
+    assert walk.state_at(key_p, last).grad.tolist() == [0.0, 0.0]  # p.grad.zero_()
+    assert walk.state_at(key_p, 0).data.tolist() == [1.0, 2.0]  # as it was created
+
+
+def test_frames_hold_flows_and_no_copy_of_the_state() -> None:
+    walk = gradlab.Walkthrough(lesson4())
+    assert not hasattr(walk.frames[0], "states") and not hasattr(walk.frames[0], "nodes")
+    rec = walk.recording
+    mul_tmp = next(f for f in walk.frames if f.narration.startswith("MulBackward0 of tmp"))
+    flows = [(f.source, f.position, f.target, f.index, f.value.tolist()) for f in mul_tmp.flows]
+    assert flows == [
+        ("MulBackward0", 0, "UnbindBackward0", 0, 6.0),
+        ("MulBackward0", 1, "UnbindBackward0", 1, 3.0),
+    ]
+    a = rec.key_of(rec.tensors["t0"])
+    acc = rec.nodes[mul_tmp.flows[0].target_key].next[0][0]
+    assert walk.display_name(a) == "a"
+    assert walk.display_name(acc) == "AccumulateGrad of a"
+    assert walk.display_name(mul_tmp.flows[0].source_key) == "MulBackward0 of tmp1"
+    assert walk.display_name(mul_tmp.flows[0].target_key) == "UnbindBackward0 of b, c, d"
+    assert walk.appears_at[a] == 0 and walk.appears_at[acc] == 1  # with unbind's node
+    assert walk.state_at(a, 0).grad is None
+    assert walk.state_at(a, len(walk) - 1).grad.tolist() == [6.0, 3.0, 2.0]
+    assert walk.state_at("t4", 1) is None  # e does not exist yet
+
+
+def test_unnamed_tensors_get_one_automatic_name_in_show_and_the_stepper() -> None:
+    with gradlab.record() as rec:
+        a = gradlab.tensor(2.0, requires_grad=True)
+        e = (a * 3) * a
+    hidden = e.grad_fn.next_functions[0][0]
+    walk = gradlab.Walkthrough(rec)
+    (inner,) = [k for k in rec.tensors if rec.names[k] not in ("a", "e")]
+    name = walk.display_name(inner)
+    assert re.fullmatch(r"tmp\d+", name)
+    assert hidden is rec.tensors[inner].grad_fn
+    picture = gradlab.show(e)
+    assert name in [b.title for b in picture.scene.boxes]

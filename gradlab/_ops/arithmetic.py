@@ -62,6 +62,8 @@ def _like(grad: Any, x: Any) -> Any:
 class AddBackward0(BinaryNode):
     """out = self + other  →  both inputs receive ``grad`` unchanged. Saves nothing."""
 
+    derivatives = ("{grad}", "{grad}")
+
     __slots__ = ()
     _saved_alpha = 1
 
@@ -86,6 +88,8 @@ def add(a: Tensor, b: Any) -> Tensor:
 class SubBackward0(BinaryNode):
     """out = self - other  →  ``grad`` for self, ``-grad`` for other. Saves nothing."""
 
+    derivatives = ("{grad}", "-{grad}")
+
     __slots__ = ()
     _saved_alpha = 1
 
@@ -109,6 +113,8 @@ def sub(a: Tensor, b: Any) -> Tensor:
 class RsubBackward1(Node):
     """out = number - self  →  ``-grad`` for self (the number is no input)."""
 
+    derivatives = ("-{grad}",)
+
     __slots__ = ()
     _saved_alpha = 1
 
@@ -131,6 +137,8 @@ class MulBackward0(BinaryNode):
     """out = self * other  →  ``grad * other`` for self, ``grad * self`` for other.
 
     Each side is saved only when the *other* side needs a gradient."""
+
+    derivatives = ("{grad} × {other}", "{grad} × {self}")
 
     __slots__ = ("_self", "_other")
     _saved = ("_self", "_other")
@@ -177,6 +185,8 @@ def mul(a: Tensor, b: Any) -> Tensor:
 
 class DivBackward0(BinaryNode):
     """out = self / other  →  ``grad / other`` for self, ``-grad * self / other²`` for other."""
+
+    derivatives = ("{grad} / {other}", "-{grad} × {self} / {other}²")
 
     __slots__ = ("_self", "_other")
     _saved = ("_self", "_other")
@@ -240,6 +250,8 @@ def rdiv(a: Tensor, number: Any) -> Tensor:
 class PowBackward0(Node):
     """out = self ** exponent (a number)  →  ``grad * exponent * self ** (exponent - 1)``."""
 
+    derivatives = ("{grad} × {exponent} × {self}^({exponent} - 1)",)
+
     __slots__ = ("_self", "_exponent")
     _saved = ("_self",)
     _saved_self = saved_attribute("_self")
@@ -255,6 +267,11 @@ class PowBackward0(Node):
 class PowBackward1(BinaryNode):
     """out = self ** exponent (a tensor)  →  ``grad * exponent * self ** (exponent - 1)``
     for self, ``grad * out * log(self)`` for the exponent."""
+
+    derivatives = (
+        "{grad} × {exponent} × {self}^({exponent} - 1)",
+        "{grad} × {result} × log({self})",
+    )
 
     __slots__ = ("_self", "_exponent", "_result")
     _saved = ("_self", "_exponent", "_result")
@@ -276,6 +293,8 @@ class PowBackward1(BinaryNode):
 
 class PowBackward2(Node):
     """out = number ** exponent (a tensor)  →  ``grad * out * log(number)``."""
+
+    derivatives = ("{grad} × {result} × log({self})",)
 
     __slots__ = ("_self", "_exponent", "_result")
     _saved = ("_exponent", "_result")
@@ -333,6 +352,8 @@ def rpow(a: Tensor, base: Any) -> Tensor:
 class MmBackward0(BinaryNode):
     """out = self @ mat2  →  ``grad @ mat2ᵀ`` for self, ``selfᵀ @ grad`` for mat2."""
 
+    derivatives = ("{grad} @ {mat2}ᵀ", "{self}ᵀ @ {grad}")
+
     __slots__ = (
         "_self",
         "_mat2",
@@ -362,6 +383,8 @@ class MmBackward0(BinaryNode):
 class MvBackward0(BinaryNode):
     """out = self @ vec  →  ``outer(grad, vec)`` for self, ``selfᵀ @ grad`` for vec."""
 
+    derivatives = ("outer({grad}, {vec})", "{self}ᵀ @ {grad}")
+
     __slots__ = ("_self", "_vec")
     _saved = ("_self", "_vec")
     _saved_self = saved_attribute("_self")
@@ -376,6 +399,8 @@ class MvBackward0(BinaryNode):
 
 class DotBackward0(BinaryNode):
     """out = self · tensor  →  ``grad * tensor`` for self, ``grad * self`` for tensor."""
+
+    derivatives = ("{grad} × {tensor}", "{grad} × {self}")
 
     __slots__ = ("_self", "_tensor")
     _saved = ("_self", "_tensor")

@@ -20,6 +20,8 @@ from gradlab.autograd.saved import unpack
 class SelectBackward0(_ShapeNode):
     """out = self[..., index, ...] along ``dim``  →  zeros with ``grad`` placed at ``index``."""
 
+    derivatives = ("zeros of shape {self_sym_sizes} with {grad} at index {index} of dim {dim}",)
+
     __slots__ = ("_saved_dim", "_saved_index")
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -30,6 +32,10 @@ class SelectBackward0(_ShapeNode):
 
 class SliceBackward0(_ShapeNode):
     """out = self[start:end:step] along ``dim``  →  zeros with ``grad`` placed in the slice."""
+
+    derivatives = (
+        "zeros of shape {self_sym_sizes} with {grad} in {start}:{end}:{step} of dim {dim}",
+    )
 
     __slots__ = ("_saved_dim", "_saved_start", "_saved_end", "_saved_step")
 
@@ -55,6 +61,8 @@ class _SavesIndices(Node):
 
 class IndexBackward0(_SavesIndices, _ShapeNode):
     """out = self[indices] (advanced indexing)  →  ``grad`` added back at the indices."""
+
+    derivatives = ("zeros of shape {self_sym_sizes} with {grad} added at the indices",)
 
     __slots__ = ("_index",)
 
@@ -161,6 +169,8 @@ def _width(item: Any) -> int:
 class AliasBackward0(Node):
     """out = self (a new view of the same values, as ``x[...]``)  →  ``grad``."""
 
+    derivatives = ("{grad}",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -186,6 +196,11 @@ def _gather(x: Tensor, index: tuple[Any, ...]) -> Tensor:
 class CopySlices(Node):
     """self[index] = value  →  ``grad`` with the overwritten part zeroed for self, and the
     gradient of that part (summed to value's shape) for value."""
+
+    derivatives = (
+        "{grad} with the overwritten part zeroed",
+        "the overwritten part of {grad}, summed to the value's shape",
+    )
 
     __slots__ = ("_index", "_value_shape")
 

@@ -142,6 +142,8 @@ def div_(x: Tensor, other: Any) -> Tensor:
 class ZeroBackward0(Node):
     """self.zero_()  →  the old values no longer matter: their gradient is 0."""
 
+    derivatives = ("zeros: the old values no longer matter",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:

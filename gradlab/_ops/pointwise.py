@@ -45,6 +45,8 @@ class _SavesResult(Node):
 class NegBackward0(Node):
     """out = -self  →  ``-grad``."""
 
+    derivatives = ("-{grad}",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -53,6 +55,8 @@ class NegBackward0(Node):
 
 class CloneBackward0(Node):
     """out = self.clone()  →  ``grad``."""
+
+    derivatives = ("{grad}",)
 
     __slots__ = ()
 
@@ -63,6 +67,8 @@ class CloneBackward0(Node):
 class ExpBackward0(_SavesResult):
     """out = exp(self)  →  ``grad * out``."""
 
+    derivatives = ("{grad} × {result}",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -71,6 +77,8 @@ class ExpBackward0(_SavesResult):
 
 class LogBackward0(_SavesSelf):
     """out = log(self)  →  ``grad / self``."""
+
+    derivatives = ("{grad} / {self}",)
 
     __slots__ = ()
 
@@ -82,6 +90,8 @@ class LogBackward0(_SavesSelf):
 class TanhBackward0(_SavesResult):
     """out = tanh(self)  →  ``grad * (1 - out²)``."""
 
+    derivatives = ("{grad} × (1 - {result}²)",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -91,6 +101,8 @@ class TanhBackward0(_SavesResult):
 
 class SigmoidBackward0(_SavesResult):
     """out = sigmoid(self)  →  ``grad * out * (1 - out)``."""
+
+    derivatives = ("{grad} × {result} × (1 - {result})",)
 
     __slots__ = ()
 
@@ -102,6 +114,8 @@ class SigmoidBackward0(_SavesResult):
 class ReluBackward0(_SavesResult):
     """out = relu(self)  →  ``grad`` where out > 0, else 0."""
 
+    derivatives = ("{grad} where {result} > 0, else 0",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -110,6 +124,8 @@ class ReluBackward0(_SavesResult):
 
 class AbsBackward0(_SavesSelf):
     """out = |self|  →  ``grad * sign(self)``."""
+
+    derivatives = ("{grad} × sign({self})",)
 
     __slots__ = ()
 
@@ -120,6 +136,8 @@ class AbsBackward0(_SavesSelf):
 class SqrtBackward0(_SavesResult):
     """out = sqrt(self)  →  ``grad / (2 * out)``."""
 
+    derivatives = ("{grad} / (2 × {result})",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -129,6 +147,8 @@ class SqrtBackward0(_SavesResult):
 
 class ReciprocalBackward0(_SavesResult):
     """out = 1 / self  →  ``-grad * out²``."""
+
+    derivatives = ("-{grad} × {result}²",)
 
     __slots__ = ()
 

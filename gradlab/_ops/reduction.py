@@ -33,6 +33,8 @@ def _spread(
 class SumBackward0(Node):
     """out = self.sum()  →  every element receives ``grad``."""
 
+    derivatives = ("{grad} copied to every element of shape {self_sym_sizes}",)
+
     __slots__ = ("_saved_self_sym_sizes",)
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -41,6 +43,8 @@ class SumBackward0(Node):
 
 class SumBackward1(Node):
     """out = self.sum(dim, keepdim)  →  each element receives the ``grad`` of its sum."""
+
+    derivatives = ("{grad} copied along dim {dim} to shape {self_sym_sizes}",)
 
     __slots__ = ("_saved_self_sym_sizes", "_saved_dim", "_saved_keepdim", "_dims")
 
@@ -51,6 +55,8 @@ class SumBackward1(Node):
 class MeanBackward0(Node):
     """out = self.mean()  →  every element receives ``grad / numel``."""
 
+    derivatives = ("{grad} / {self_sym_numel} copied to every element of shape {self_sym_sizes}",)
+
     __slots__ = ("_saved_self_sym_sizes", "_saved_self_sym_numel")
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -60,6 +66,10 @@ class MeanBackward0(Node):
 
 class MeanBackward1(Node):
     """out = self.mean(dim, keepdim)  →  each element receives ``grad / count`` of its mean."""
+
+    derivatives = (
+        "{grad} / (the count averaged) copied along dim {dim} to shape {self_sym_sizes}",
+    )
 
     __slots__ = (
         "_saved_self_sym_sizes",

@@ -55,6 +55,8 @@ class _ShapeNode(Node):
 class ViewBackward0(_ShapeNode):
     """out = self.view(shape)  →  ``grad`` reshaped back to self's shape."""
 
+    derivatives = ("{grad} reshaped to {self_sym_sizes}",)
+
     __slots__ = ()
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -110,6 +112,8 @@ def _reshape_copy(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 class TransposeBackward0(Node):
     """out = self.transpose(dim0, dim1)  →  ``grad`` transposed back."""
 
+    derivatives = ("{grad} transposed back (dims {dim0} and {dim1})",)
+
     __slots__ = ("_saved_dim0", "_saved_dim1")
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -128,6 +132,8 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 class PermuteBackward0(Node):
     """out = self.permute(dims)  →  ``grad`` permuted back."""
+
+    derivatives = ("{grad} permuted back from dims {dims}",)
 
     __slots__ = ("_saved_dims", "_dims")
 
@@ -157,6 +163,8 @@ def permute(x: Tensor, dims: tuple[Any, ...]) -> Tensor:
 class UnsqueezeBackward0(Node):
     """out = self.unsqueeze(dim)  →  ``grad`` with that dimension removed."""
 
+    derivatives = ("{grad} with dim {dim} removed",)
+
     __slots__ = ("_saved_dim",)
 
     def apply(self, grad: Any) -> tuple[Any]:
@@ -175,6 +183,8 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 class SqueezeBackward4(_ShapeNode):
     """out = self.squeeze(0)  →  ``grad`` with dimension 0 put back."""
+
+    derivatives = ("{grad} with dim 0 put back",)
 
     __slots__ = ()
     _saved_dim = 0
@@ -195,6 +205,8 @@ def squeeze0(x: Tensor) -> Tensor:
 
 class ExpandBackward0(_ShapeNode):
     """out = self.expand(sizes)  →  ``grad`` summed back over the expanded dimensions."""
+
+    derivatives = ("{grad} summed back to shape {self_sym_sizes}",)
 
     __slots__ = ()
 
@@ -240,6 +252,8 @@ class UnbindBackward0(Node):
     """outs = self.unbind(dim)  →  the outputs' gradients stacked back along ``dim``
     (zeros for outputs that received none)."""
 
+    derivatives = ("the outputs' gradients {grad} stacked along dim {dim}",)
+
     __slots__ = ("_saved_dim", "_shapes", "_dtype")
     multi_output = True
 
@@ -274,6 +288,8 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 class StackBackward0(Node):
     """out = stack(tensors, dim)  →  each input receives its slice of ``grad``."""
 
+    derivatives = ("slice {position} of {grad} along dim {dim}",)
+
     __slots__ = ("_saved_dim",)
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
@@ -302,6 +318,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 class CatBackward0(Node):
     """out = cat(tensors, dim)  →  each input receives its stretch of ``grad``."""
+
+    derivatives = ("part {position} of {grad} along dim {dim}",)
 
     __slots__ = ("_saved_dim", "_sizes")
 

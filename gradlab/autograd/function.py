@@ -67,6 +67,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
     _forward_cls: type[Function]
     _saved = ("_saved_tensors",)
+    derivatives = ("what your backward(ctx, {grad}) returned for input {position}",)
 
     def __init__(self, next_functions: tuple) -> None:
         super().__init__(next_functions)
