@@ -969,7 +969,6 @@ class _Layouter:
             columns=FrozenMap(self.col),
         )
 
-
     # ---- the quick layout for big graphs ----------------------------------------------
 
     def _quick(self) -> Layout:

@@ -171,7 +171,9 @@ def box_svg(box: Box, r: Rect, cls: str = "", attrs: str = "") -> str:
     word = tx.kind_word(box)
     if word:
         out.append(_text(r.right - tx.PAD_X, title_y, word, "word", "end"))
-    out.extend(_text(r.x + tx.PAD_X, row_y(r, i), row, _row_class(row)) for i, row in enumerate(box.rows))
+    out.extend(
+        _text(r.x + tx.PAD_X, row_y(r, i), row, _row_class(row)) for i, row in enumerate(box.rows)
+    )
     if box.tag:
         out.append(_text(r.x + tx.PAD_X, row_y(r, len(box.rows)) + tx.TAG_GAP, box.tag, "tag"))
     out.append("</g>")
@@ -323,4 +325,3 @@ def render_svg(
         body.append(legend_svg(height))
         width, height = max(width, legend_width()), height + LEGEND_H
     return svg_document(width, height, body)
-
