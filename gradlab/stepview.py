@@ -115,7 +115,7 @@ class StepView:
         for edge, eid, route in self.routes:
             at, until = self._edge_span(edge)
             attrs = f' data-at="{at}"' + (f' data-until="{until}"' if until is not None else "")
-            body.append(svg.edge_svg(eid, route, edge.label, attrs=attrs))
+            body.append(svg.edge_svg(eid, route, edge.label, lay.direction, attrs=attrs))
         for box in self.scene.boxes:
             body.append(svg.box_svg(box, lay.rect(box.key), attrs=f' data-at="{appears[box.key]}"'))
         return svg.svg_document(lay.width, lay.height, body, cls="gradlab-drawing")

@@ -189,9 +189,14 @@ def _row_class(row: str) -> str:
     return "row"
 
 
-def edge_svg(edge_key: str, route: Route, label: str, cls: str = "", attrs: str = "") -> str:
-    """One edge: its path, arrowhead and (for ``next`` edges) its output-index label."""
+def edge_svg(
+    edge_key: str, route: Route, label: str, direction: str, cls: str = "", attrs: str = ""
+) -> str:
+    """One edge: its path, arrowhead and (for ``next`` edges) its output-index label;
+    ``data-l`` is where a note on it goes."""
     kind = route.kind
+    lx, ly = edge_note_at(route, direction, bool(label))
+    attrs += f' data-l="{_f(lx)} {_f(ly)}"'
     out = [
         f'<g class="edge e-{kind}{" " + cls if cls else ""}" data-k="{escape(edge_key)}"{attrs}>',
         f'<path d="{_path(route)}"/><polygon points="{_arrowhead(route)}"/></g>',
@@ -305,7 +310,7 @@ def render_svg(
             continue
         pair = (edge.src, edge.dst)
         lit = pair in hl.active_edges or eid in labels
-        body.append(edge_svg(eid, route, edge.label, "lit" if lit else ""))
+        body.append(edge_svg(eid, route, edge.label, layout.direction, "lit" if lit else ""))
         note = labels.get(eid) or hl.edge_notes.get(pair, "")
         if note:
             x, y = edge_note_at(route, layout.direction, bool(edge.label))

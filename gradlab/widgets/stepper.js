@@ -111,9 +111,18 @@ export function createView(el, start, request) {
     frameRect.setAttribute("width", v[2]); frameRect.setAttribute("height", v[3]);
   }
 
+  // the focus view's size, kept up to date without asking for a layout at each step
+  let size = null;
+  new ResizeObserver(() => {
+    size = null;
+    if (cur >= 0) focusOn(steps.get(cur).focus);
+  }).observe(focusEl);
   function screen() {
-    const r = focusEl.getBoundingClientRect();
-    return [Math.max(r.width, 100), Math.max(r.height, 100)];
+    if (!size) {
+      const r = focusEl.getBoundingClientRect();
+      size = [Math.max(r.width, 100), Math.max(r.height, 100)];
+    }
+    return size;
   }
 
   function scale() {
@@ -205,10 +214,8 @@ export function createView(el, start, request) {
         const w = n[2].length * 6.02 + 10;
         note(x + w / 2, y - 12, n[2], n[3] ? "note err" : "note");
       } else {
-        const label = labelOf.get(n[1]);
-        const box = (label || g).getBBox();
-        const y = label ? box.y - 10 : box.y + box.height / 2;
-        note(box.x + box.width / 2, y, n[2], "note");
+        const [x, y] = g.dataset.l.split(" ").map(Number);
+        note(x, y, n[2], "note");
       }
     }
     focusOn(rec.focus);
