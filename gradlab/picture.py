@@ -155,11 +155,14 @@ class Boxes:
     ) -> Box:
         """``version(tensor key)`` is that tensor's version now; ``freed``: the node's
         saved values were released by a backward pass (PyTorch refuses to unpack them)."""
+        if freed:
+            node = self.rec.node_objects.get(key)
+            slots = [s.lstrip("_") for s in node._saved] if node is not None else []
+            slots = slots or [slot for slot, *_ in self.rec.nodes[key].saved]
+            rows = tuple(f"saved {s}: (freed)" for s in slots)
+            return Box(key, "node", self.name(key), rows, anchor=anchor)
         rows = []
         for slot, tkey, value, saved_at in self.rec.nodes[key].saved:
-            if freed:
-                rows.append(f"saved {slot}: (freed)")
-                continue
             now = None if tkey is None or saved_at is None else version(tkey)
             if now is not None and now != saved_at:
                 rows.append(f"saved {slot}: {self.name(tkey)} @v{saved_at}, now v{now}")
