@@ -123,7 +123,9 @@ class Walkthrough:
     def frame_svg(self, i: int) -> str:
         """Frame ``i`` as a whole SVG picture (for saving; the stepper sends only changes)."""
         v = self.view
-        return render_svg(v.scene_at(i), v.layout, self.frames[i].highlight, False, v.edge_labels(i))
+        return render_svg(
+            v.scene_at(i), v.layout, self.frames[i].highlight, False, v.edge_labels(i)
+        )
 
     def to_svg(self) -> str:
         """The current frame as SVG."""
