@@ -1006,7 +1006,7 @@ class _Layouter:
             preds = [rank[p] for p in dag.predecessors(g) if p in rank]
             rank[g] = sum(preds) / len(preds) if preds else len(members[col[g]])
             members[col[g]].append(g)
-        for c, gs in enumerate(members):
+        for gs in members:
             gs.sort(key=lambda g: (rank[g], self.order[g]))
             for i, g in enumerate(gs):
                 rank[g] = i
