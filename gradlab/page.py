@@ -58,11 +58,11 @@ body { font-family: system-ui, sans-serif; margin: 1em 1.5em; color: #222; }
 <button id="reset">Reset</button><button id="play">&#9654; Play</button>
 <input id="slider" type="range" min="0" value="0"><span id="counter"></span>
 <label><input id="tall" type="checkbox"> Full size</label></div>
-<p><code id="source"></code></p><p id="narration"></p><div id="picture"></div>
+<p><code id="source"></code></p><p id="narration"></p><div id="frame"></div>
 <script>
 {{data}}
 {{script}}
-const view = createView(document.getElementById("picture"), START, null);
+const view = createView(document.getElementById("frame"), START, null);
 view.add(STEPS);
 const slider = document.getElementById("slider");
 slider.max = START.n - 1;
