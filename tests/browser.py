@@ -351,7 +351,7 @@ _READ_PICTURE_JS = """(key) => {
   const row = svg.querySelector('g.box:not(.hidden) text.row');
   return {
     step: view.dataset.step === undefined ? null : Number(view.dataset.step),
-    viewBox: svg.getAttribute('viewBox'),
+    viewBox: svg.dataset.view,
     lit: [...svg.querySelectorAll('g.box.lit')].map(g => g.dataset.k),
     box: box ? [...box.querySelectorAll('text')].filter(t => t.style.display !== 'none')
       .map(t => t.textContent) : null,
@@ -399,12 +399,10 @@ def click_box(page: Page, key: str) -> None:
     """Bring box ``key`` into the focus view's middle, then click it like a user."""
     page.evaluate(
         """key => {
-          const svg = document.querySelector('.gradlab-view .gl-focus svg');
-          const [x, y, w, h] = svg.querySelector(`g.box[data-k="${key}"]`).dataset.r
+          const view = document.querySelector('.gradlab-view');
+          const [x, y, w, h] = view.querySelector(`g.box[data-k="${key}"]`).dataset.r
             .split(' ').map(Number);
-          const vb = svg.getAttribute('viewBox').split(' ').map(Number);
-          svg.setAttribute('viewBox', [x + w / 2 - vb[2] / 2, y + h / 2 - vb[3] / 2, vb[2], vb[3]]
-            .join(' '));
+          view.gradlabView.center(x + w / 2, y + h / 2);
         }""",
         key,
     )

@@ -12,9 +12,10 @@ const NS = "http://www.w3.org/2000/svg";
 const CSS = `
 .gradlab-view{display:flex;gap:8px;width:100%;font-family:system-ui,sans-serif}
 .gradlab-view .gl-focus{flex:1 1 auto;min-width:0;height:440px;border:1px solid #ccc;
-  overflow:hidden;cursor:grab;touch-action:none;background:white}
+  overflow:hidden;cursor:grab;touch-action:none;background:white;position:relative}
 .gradlab-view.gl-tall .gl-focus{height:80vh}
-.gradlab-view .gl-focus svg{width:100%;height:100%;display:block;user-select:none}
+.gradlab-view .gl-focus svg{position:absolute;left:0;top:0;transform-origin:0 0;
+  display:block;user-select:none;max-width:none}
 .gradlab-view .gl-side{flex:0 0 260px;display:flex;flex-direction:column;gap:6px;min-width:0}
 .gradlab-view .gl-overview{height:150px;border:1px solid #ccc;background:#fafafa;cursor:pointer}
 .gradlab-view .gl-overview svg{width:100%;height:100%;display:block}
@@ -55,15 +56,14 @@ export function createView(el, start, request) {
   el.classList.add("gradlab-view");
   el.innerHTML =
     '<div class="gl-focus"></div><div class="gl-side"><div class="gl-overview"></div>' +
-    '<pre class="gl-detail">Click a box to see its full data and grad.</pre></div>';
+    '<pre class="gl-detail">Click a box:\nits full data\nand grad.</pre></div>';
   const focusEl = el.querySelector(".gl-focus");
   const detailEl = el.querySelector(".gl-detail");
   focusEl.innerHTML = start.svg;
   const svg = focusEl.querySelector("svg");
+  // the drawing keeps its own size; the view moves and scales it with a CSS transform
+  // (composited: no SVG layout per step, as changing its viewBox would cost)
   const [, , W, H] = svg.getAttribute("viewBox").split(" ").map(Number);
-  svg.removeAttribute("width");
-  svg.removeAttribute("height");
-  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
   const notesLayer = document.createElementNS(NS, "g");
   svg.appendChild(notesLayer);
 
@@ -106,7 +106,9 @@ export function createView(el, start, request) {
 
   function setView(v) {
     view = v;
-    svg.setAttribute("viewBox", v.map((n) => n.toFixed(1)).join(" "));
+    const s = screen()[0] / v[2];
+    svg.style.transform = `translate(${-v[0] * s}px, ${-v[1] * s}px) scale(${s})`;
+    svg.dataset.view = v.map((n) => n.toFixed(1)).join(" ");
     frameRect.setAttribute("x", v[0]); frameRect.setAttribute("y", v[1]);
     frameRect.setAttribute("width", v[2]); frameRect.setAttribute("height", v[3]);
   }
@@ -267,7 +269,8 @@ export function createView(el, start, request) {
     const r = focusEl.getBoundingClientRect();
     const fx = (ev.clientX - r.left) / r.width, fy = (ev.clientY - r.top) / r.height;
     const k = Math.exp(ev.deltaY * 0.0015);
-    const w = Math.min(Math.max(view[2] * k, 40), Math.max(W, H) * 2);
+    const cw = screen()[0];
+    const w = Math.min(Math.max(view[2] * k, cw / 4), Math.max(W, H, cw) * 2);
     const h = view[3] * (w / view[2]);
     setView([view[0] + (view[2] - w) * fx, view[1] + (view[3] - h) * fy, w, h]);
   }, { passive: false });
@@ -306,7 +309,7 @@ export function createView(el, start, request) {
     detailEl.dataset.k = key;
   }
 
-  return {
+  const api = {
     add(records) {
       for (const k in records) steps.set(Number(k), records[k]);
       if (target !== null) go(target);
@@ -315,7 +318,11 @@ export function createView(el, start, request) {
     get index() { return cur; },
     setTall(on) { el.classList.toggle("gl-tall", on); if (cur >= 0) focusOn(steps.get(cur).focus); },
     get scale() { return scale(); },
+    // centre the focus view on a point of the drawing
+    center(x, y) { setView([x - view[2] / 2, y - view[3] / 2, view[2], view[3]]); },
   };
+  el.gradlabView = api;
+  return api;
 }
 
 // the Jupyter widget: the drawing once, then steps as custom messages
