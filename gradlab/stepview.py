@@ -54,6 +54,7 @@ class StepView:
         self.tensors = [k for k in appears if k in rec.tensors]
         self.nodes = [k for k in appears if k in rec.nodes]
         self.boxes_of = Boxes(rec, w.display_name)
+        self._boxes: dict[tuple[str, int], Box] = {}
         final = {k: w.state_at(k, self.last) for k in self.tensors}
         self.anchors = node_anchors(rec, final)
         self.freed_at = {k: self._frame_after(s) for k, s in rec.freed.items()}
@@ -139,7 +140,10 @@ class StepView:
         st = self.w.state_at(key, i)
         if st is None:  # not there yet: as it first appears
             st = self.w.state_at(key, self.w.appears_at[key])
-        return self.boxes_of.tensor(key, st)
+        box = self._boxes.get((key, id(st)))
+        if box is None:  # a state is drawn once (a frame keeps the states it points to)
+            box = self._boxes[(key, id(st))] = self.boxes_of.tensor(key, st)
+        return box
 
     def _node_box(self, key: str, i: int) -> Box:
         def version(tkey: str) -> int | None:

@@ -972,14 +972,11 @@ class _Layouter:
     # ---- the quick layout for big graphs ----------------------------------------------
 
     def _quick(self) -> Layout:
-        """Linear-time layout for big graphs: longest-path columns of the groups (networkx),
+        """Linear-time layout for big graphs: longest-path columns of the groups,
         one barycenter pass for the order in a column, boxes stacked in each band, edges
         as S-curves between their columns (long edges may pass over boxes), links
         straight down their column."""
-        import networkx as nx
-
-        dag = nx.DiGraph()
-        dag.add_nodes_from(self.groups)
+        succ: dict[str, list[str]] = {g: [] for g in self.groups}
         for _, e in self.edges:
             if e.kind == "forward" and not self.is_node[e.src] and not self.is_node[e.dst]:
                 a, b = self.group[e.src], self.group[e.dst]
@@ -988,22 +985,25 @@ class _Layouter:
             else:
                 continue
             if a != b:
-                dag.add_edge(a, b)
-        while not nx.is_directed_acyclic_graph(dag):
-            dag.remove_edge(*nx.find_cycle(dag)[-1])
+                succ[a].append(b)
+        order = _topological(self.groups, succ)  # drops the edges that close a cycle
+        pred: dict[str, list[str]] = {g: [] for g in self.groups}
+        for g in self.groups:
+            for t in succ[g]:
+                pred[t].append(g)
         col: dict[str, int] = {}
-        for g in nx.topological_sort(dag):
-            col[g] = max((col[p] + 1 for p in dag.predecessors(g)), default=0)
+        for g in order:
+            col[g] = max((col[p] + 1 for p in pred[g]), default=0)
         for g in self.groups:  # sources right before their first use
-            if dag.in_degree(g) == 0 and dag.out_degree(g):
-                col[g] = min(col[s] for s in dag.successors(g)) - 1
+            if not pred[g] and succ[g]:
+                col[g] = min(col[s] for s in succ[g]) - 1
         remap = {c: i for i, c in enumerate(sorted(set(col.values())))}
         col = {g: remap[c] for g, c in col.items()}
         ncols = len(remap)
         rank: dict[str, float] = {}
         members: list[list[str]] = [[] for _ in range(ncols)]
         for g in sorted(self.groups, key=lambda g: (col[g], self.order[g])):
-            preds = [rank[p] for p in dag.predecessors(g) if p in rank]
+            preds = [rank[p] for p in pred[g] if p in rank]
             rank[g] = sum(preds) / len(preds) if preds else len(members[col[g]])
             members[col[g]].append(g)
         for gs in members:
@@ -1041,8 +1041,7 @@ class _Layouter:
         lr = self.direction == "LR"
 
         def xy(p: Point) -> Point:
-            a, b = round(p[0], 2), round(p[1] + MARGIN, 2)
-            return (a, b) if lr else (b, a)
+            return (p[0], p[1] + MARGIN) if lr else (p[1] + MARGIN, p[0])
 
         def rect(k: str) -> Rect:
             (x, y), du, dv = xy((u0[k], v[k])), self.du[k], self.dv[k]
@@ -1088,6 +1087,36 @@ class _Layouter:
             band=band,
             columns=FrozenMap(self.col),
         )
+
+
+def _topological(nodes: list[str], succ: dict[str, list[str]]) -> list[str]:
+    """``nodes`` in topological order of ``succ`` (depth-first, iterative); an edge that
+    closes a cycle is removed from ``succ``."""
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    out: list[str] = []
+    for root in nodes:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, 0)]
+        while stack:
+            g, i = stack[-1]
+            kids = succ[g]
+            if i < len(kids):
+                stack[-1] = (g, i + 1)
+                k = kids[i]
+                if state.get(k) == 1:  # back edge: drop it
+                    kids.pop(i)
+                    stack[-1] = (g, i)
+                elif k not in state:
+                    state[k] = 1
+                    stack.append((k, 0))
+            else:
+                state[g] = 2
+                out.append(g)
+                stack.pop()
+    out.reverse()
+    return out
 
 
 _TRIAL_STATE = (
