@@ -275,7 +275,7 @@ class Picture:
     """A drawn diagram that displays in notebooks (PNG and SVG) and saves to files."""
 
     def __init__(
-        self, scene: Scene, highlight: Highlight | None = None, direction: str = "LR"
+        self, scene: Scene, highlight: Highlight | None = None, direction: str = "auto"
     ) -> None:
         self.scene = scene
         self.highlight = highlight
@@ -309,7 +309,7 @@ class Picture:
         }
 
 
-def show(*tensors: Any, direction: str = "LR") -> Picture:
+def show(*tensors: Any, direction: str = "auto") -> Picture:
     """Draw ``tensors`` (or a ``Recording``) with the backward graph behind them.
 
     Tensors of the calling code that sit on that graph are drawn too, under their

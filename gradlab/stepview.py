@@ -44,7 +44,7 @@ class StepView:
     """One walkthrough drawn once: :meth:`drawing` (SVG with stable ids), :meth:`step`
     (what changes at a frame), :meth:`scene_at` (a whole frame, for saving)."""
 
-    def __init__(self, walkthrough: Walkthrough, direction: str = "LR") -> None:
+    def __init__(self, walkthrough: Walkthrough, direction: str = "auto") -> None:
         w = self.w = walkthrough
         rec = self.rec = w.recording
         n = len(w.frames)

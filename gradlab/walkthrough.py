@@ -35,7 +35,7 @@ class Walkthrough:
     """Step through a :class:`~gradlab.Recording`: forward steps build the graph, backward
     steps move the gradient along it."""
 
-    def __init__(self, recording: Recording, direction: str = "LR") -> None:
+    def __init__(self, recording: Recording, direction: str = "auto") -> None:
         self.recording = recording
         self.index = 0
         self._timeline = Timeline(recording)

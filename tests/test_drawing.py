@@ -690,3 +690,21 @@ def test_png_size_follows_dpi_within_a_pixel_budget() -> None:
     assert (width, height) == (int(w / 72 * 36), int(h / 72 * 36))
     with pytest.raises(ValueError):
         r_small.png(small, dpi=0)
+
+
+def test_auto_direction_picks_the_shape_closer_to_16_9() -> None:
+    import math
+
+    def off(lay: Layout) -> float:
+        return abs(math.log(lay.width / lay.height / (16 / 9)))
+
+    fan = Scene(  # eight leaves into one sum: tall from left to right, wide from the top
+        (*(tensor_box(f"l{i}", "leaf", "1.") for i in range(8)), tensor_box("s", "branch", "8.")),
+        tuple(Edge(f"l{i}", "s", "forward", "+") for i in range(8)),
+    )
+    for s in (fan, chain_scene(6), lesson_scene()):
+        lr, tb, auto = layout(s, "LR"), layout(s, "TB"), layout(s, "auto")
+        assert auto.direction == min((lr, tb), key=off).direction
+        assert dict(auto.boxes) == dict((lr if auto.direction == "LR" else tb).boxes)
+    assert layout(fan, "auto").direction == "TB"
+    assert layout(chain_scene(600), "auto").direction == "LR"  # big: the focus view scrolls

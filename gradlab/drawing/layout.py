@@ -35,6 +35,7 @@ with it, so nothing moves between steps::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,7 @@ BIG_SCENE = 300  # boxes: from here on, only try one per column and unlimited
 #: boxes: from here on the quick layout (linear time, see :func:`_quick_layout`) is used;
 #: the crossing-minimising one grows faster than linearly with long edges
 QUICK_FROM = 80
+SCREEN = 16 / 9  # the screen shape "auto" aims for
 FAN = 6.0  # between the stubs of several links on one box
 
 
@@ -193,19 +195,27 @@ def layout(
     max_columns: int | None = MAX_COLUMNS,
 ) -> Layout:
     """Lay out ``scene`` (or the union of several frames, each box sized to fit all its
-    versions) with forward tensors flowing ``"LR"`` (left to right) or ``"TB"``.
+    versions) with forward tensors flowing ``"LR"`` (left to right) or ``"TB"``; with
+    ``"auto"``, the one whose shape is closer to a 16:9 screen (LR for big graphs, whose
+    picture is seen through a focus view that follows the steps).
 
     Each computed tensor gets a column of its own, so that no dashed ``grad_fn`` link
     crosses an edge. When that would make more than ``max_columns`` columns, computed
     tensors share columns (as few per column as keep within ``max_columns``, or within
     the graph's depth) and some links cross edges. ``max_columns=None`` never shares.
     """
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if direction not in (*DIRECTIONS, "auto"):
+        raise ValueError(f"direction must be one of {DIRECTIONS} or 'auto', got {direction!r}")
     if max_columns is not None and max_columns < 1:
         raise ValueError(f"max_columns must be at least 1 or None, got {max_columns!r}")
     scenes = [scene] if isinstance(scene, Scene) else list(scene)
-    return _Layouter(scenes, direction, max_columns).run()
+    if direction != "auto":
+        return _Layouter(scenes, direction, max_columns).run()
+    lr = _Layouter(scenes, "LR", max_columns).run()
+    if len(lr.boxes) >= QUICK_FROM:
+        return lr  # a big graph: the focus view scrolls along the reading direction
+    tb = _Layouter(scenes, "TB", max_columns).run()
+    return min((lr, tb), key=lambda lay: abs(math.log(lay.width / lay.height / SCREEN)))
 
 
 class _Layouter:
