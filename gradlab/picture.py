@@ -271,6 +271,10 @@ def forward_edges(rec: Recording) -> list[tuple[str, str, str]]:
     return edges
 
 
+#: from this many boxes on, a picture's notebook repr is SVG only (matplotlib takes seconds)
+PNG_BOXES = 200
+
+
 class Picture:
     """A drawn diagram that displays in notebooks (PNG and SVG) and saves to files."""
 
@@ -302,11 +306,12 @@ class Picture:
         return f"<gradlab picture: {tensors} tensors, {len(self.scene.boxes) - tensors} nodes>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {
-            "image/png": self.to_png(),
-            "image/svg+xml": self.to_svg(),
-            "text/plain": repr(self),
-        }
+        """SVG and text; PNG too for pictures small enough to draw it fast (a saved
+        notebook shows either without a kernel)."""
+        bundle = {"image/svg+xml": self.to_svg(), "text/plain": repr(self)}
+        if len(self.scene.boxes) < PNG_BOXES:
+            bundle["image/png"] = self.to_png()
+        return bundle
 
 
 def show(*tensors: Any, direction: str = "auto") -> Picture:

@@ -707,4 +707,4 @@ def test_auto_direction_picks_the_shape_closer_to_16_9() -> None:
         assert auto.direction == min((lr, tb), key=off).direction
         assert dict(auto.boxes) == dict((lr if auto.direction == "LR" else tb).boxes)
     assert layout(fan, "auto").direction == "TB"
-    assert layout(chain_scene(600), "auto").direction == "LR"  # big: the focus view scrolls
+    assert layout(chain_scene(600), "auto").direction == "LR"  # a long chain runs along

@@ -196,8 +196,7 @@ def layout(
 ) -> Layout:
     """Lay out ``scene`` (or the union of several frames, each box sized to fit all its
     versions) with forward tensors flowing ``"LR"`` (left to right) or ``"TB"``; with
-    ``"auto"``, the one whose shape is closer to a 16:9 screen (LR for big graphs, whose
-    picture is seen through a focus view that follows the steps).
+    ``"auto"``, the one whose shape is closer to a 16:9 screen.
 
     Each computed tensor gets a column of its own, so that no dashed ``grad_fn`` link
     crosses an edge. When that would make more than ``max_columns`` columns, computed
@@ -212,8 +211,6 @@ def layout(
     if direction != "auto":
         return _Layouter(scenes, direction, max_columns).run()
     lr = _Layouter(scenes, "LR", max_columns).run()
-    if len(lr.boxes) >= QUICK_FROM:
-        return lr  # a big graph: the focus view scrolls along the reading direction
     tb = _Layouter(scenes, "TB", max_columns).run()
     return min((lr, tb), key=lambda lay: abs(math.log(lay.width / lay.height / SCREEN)))
 
