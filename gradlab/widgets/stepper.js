@@ -260,7 +260,10 @@ export function createView(el, start, request) {
   }
 
   // all elements start hidden; step 0 shows what is there at 0
-  for (const e of all) e.classList.toggle("hidden", !visible(e, 0));
+  for (const e of all) {
+    e.classList.toggle("hidden", !visible(e, 0));
+    ovBox.get(e.dataset.k)?.setAttribute("opacity", visible(e, 0) ? "1" : "0.25");
+  }
   for (const [k, l] of labelOf) l.classList.toggle("hidden", !visible(byKey.get(k), 0));
 
   // wheel zoom around the pointer, drag to pan, click a box for its values
