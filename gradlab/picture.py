@@ -102,16 +102,6 @@ def detail(title: str, state: TensorState) -> str:
     return f"{title}\ndata: {fmt(state.data)}\ngrad: {grad}"
 
 
-def number(value: Any) -> str:
-    """A gradient or value in narration: '3.0', '-64.0', '[6.0, 3.0, 2.0]'."""
-    array = np.asarray(value, dtype=float)
-    if array.size == 1:
-        return np.format_float_positional(array.item(), precision=4, trim="0")
-    if array.size > 8:
-        return f"a {'×'.join(map(str, array.shape))} array"
-    return "[" + ", ".join(number(v) for v in array.reshape(-1)) + "]"
-
-
 def tensor_kind(state: TensorState) -> str:
     """brown 'branch', green 'leaf' on the graph, or yellow 'dried' leaf off it."""
     if state.grad_fn is not None:

@@ -2,7 +2,7 @@
 
 A plain-Python model (no widgets): ``len(w)``, ``w.index``, ``w.goto(i)``, ``w.next()``,
 ``w.prev()``, ``w.narration`` (the current step in words, with the real numbers),
-``w.to_svg()`` (the current frame) and ``w.to_html()`` (every frame in one page that steps
+``w.to_svg()`` and ``w.save(path)`` (the current frame) and ``w.to_html()`` (one page that steps
 without a kernel). In a notebook it displays as the stepper widget.
 
 >>> import gradlab
