@@ -6,8 +6,8 @@ for tests and for benchmarks.
 >>> import gradlab
 >>> walk = gradlab.Walkthrough(gradlab.examples.div_add_graph())
 >>> walk.goto(len(walk) - 1)
->>> walk.narration
-'The backward pass is done: h.grad = -64.0, c.grad = 36.0, i.grad = 18.0.'
+>>> walk.narration.split(". ")[0]
+'The backward pass is done: c.grad = 36.0, h.grad = -64.0, i.grad = 18.0'
 """
 
 from __future__ import annotations
@@ -42,15 +42,15 @@ def version_counter() -> Recording:
     """Lesson 3: ``c += 1`` after ``e = c * d`` saved ``c``; backward fails on the version."""
     with record() as rec:
         a = gradlab.tensor(2.0, requires_grad=True)
-        b = gradlab.tensor(3.0)
+        b = gradlab.tensor(3.0, requires_grad=True)
         d = gradlab.tensor(4.0, requires_grad=True)
         c = a * b
         e = c * d
         c += 1
         try:
             e.backward()
-        except RuntimeError:
-            pass  # the recording keeps the error as its last step
+        except RuntimeError as error:
+            print("RuntimeError:", error)
     return rec
 
 
@@ -70,13 +70,13 @@ def div_add_graph() -> Recording:
     with record() as rec:
         a = gradlab.tensor(2.0)
         b = gradlab.tensor(2.0)
-        d = gradlab.tensor(2.0)
-        f = gradlab.tensor(2.0)
-        h = gradlab.tensor(2.0, requires_grad=True)
         c = a * b
         c.requires_grad_()
+        d = gradlab.tensor(2.0)
         e = c * d
+        f = gradlab.tensor(2.0)
         g = e * f
+        h = gradlab.tensor(2.0, requires_grad=True)
         i = g / h
         j = i + h
         k = j * i

@@ -49,6 +49,27 @@ class Flow(NamedTuple):
     total: np.ndarray
 
 
+class SavedValue(NamedTuple):
+    """One value a node saved for backward, as it stands at one frame.
+
+    ``tensor_key`` is the saved tensor's key (None for a Python number, or for the node's
+    own output, whose versions are its owner's); ``version`` its version when saved and
+    ``current_version`` its version at that frame (None for a number); ``freed`` whether
+    a backward without ``retain_graph`` has released it by then."""
+
+    slot: str
+    tensor_key: str | None
+    value: Any
+    version: int | None
+    current_version: int | None
+    freed: bool
+
+    @property
+    def stale(self) -> bool:
+        """The tensor changed in place after it was saved: backward would refuse it."""
+        return self.version is not None and self.current_version not in (None, self.version)
+
+
 @dataclass(frozen=True)
 class Frame:
     """One step as shown: the step, what is said, what is lit and what moved."""
@@ -74,9 +95,12 @@ class Timeline:
         self._node_order: list[str] = []
         self._owners: dict[str, list[str]] = {}  # node key -> tensors it is grad_fn of
         self._names: dict[str, str] = {}
+        self._frame_of_step: list[int] = []
 
-    def record(self, i: int, changed: Mapping[str, TensorState]) -> None:
-        for key, state in changed.items():
+    def record(self, i: int, step: Step) -> None:
+        """Learn what ``step`` changed; it is shown as (or folded into) frame ``i``."""
+        self._frame_of_step.append(i)
+        for key, state in step.changed.items():
             frames, states = self._frames.setdefault(key, []), self._states.setdefault(key, [])
             if frames and frames[-1] == i:
                 states[-1] = state
@@ -123,6 +147,27 @@ class Timeline:
         """The node keys in the picture at frame ``i``, in order of appearance."""
         return tuple(k for k in self._node_order if self.appears_at[k] <= i)
 
+    def freed_at(self, node: str) -> int | None:
+        """The first frame at which ``node``'s saved values are released (None: never)."""
+        rec = self.recording
+        if node in rec.freed:
+            return self._frame_of_step[rec.freed[node]] + 1
+        info = rec.nodes.get(node)
+        return self.appears_at.get(node) if info is not None and info.freed else None
+
+    def saved_at(self, node: str, i: int) -> tuple[SavedValue, ...]:
+        """What ``node`` saved for backward, with versions and freeing as of frame ``i``."""
+        freed_at = self.freed_at(node)
+        freed = freed_at is not None and freed_at <= i
+        owners = self.owners(node)
+        values = []
+        for slot, tkey, value, version in self.recording.nodes[node].saved:
+            follows = tkey if tkey is not None else owners[0] if len(owners) == 1 else None
+            state = None if version is None or follows is None else self.state_at(follows, i)
+            current = None if state is None else state.version
+            values.append(SavedValue(slot, tkey, value, version, current, freed))
+        return tuple(values)
+
     def owners(self, node: str) -> list[str]:
         """The tensors a node is (or was) the grad_fn of, by output index for a
         multi-output node; for AccumulateGrad, its leaf."""
@@ -153,6 +198,8 @@ class Timeline:
         owners = [rec.names.get(k, k) for k in self.owners(key)]
         if not owners:
             return info.name
+        if not rec.node_objects[key].multi_output:
+            owners = owners[:1]  # one output: the tensor it was made for
         if len(owners) > 4:
             owners = [*owners[:2], "…", owners[-1]]
         return f"{info.name} of {', '.join(owners)}"

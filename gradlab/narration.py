@@ -20,6 +20,7 @@ fills in the numbers.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,8 @@ def number(value: Any, noun: str = "tensor") -> str:
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
-    """'3×3' for (3, 3), '5' for (5,)."""
-    return "×".join(map(str, shape)) or "0-d"
+    """'3×3' for (3, 3), '12-element' for (12,)."""
+    return f"{shape[0]}-element" if len(shape) == 1 else "×".join(map(str, shape))
 
 
 class Narrator:
@@ -58,6 +59,7 @@ class Narrator:
         self.timeline = timeline
         self.rec = timeline.recording
         self._filled: dict[str, None] = {}  # tensors given a grad in this backward pass
+        self._freed = 0  # nodes whose saved values this backward pass released
 
     def tell(self, step: Step, i: int) -> tuple[str, Highlight, tuple[Flow, ...]]:
         """The narration, highlight and gradient flows of ``step`` shown as frame ``i``."""
@@ -132,8 +134,19 @@ class Narrator:
         )
         if ev.node is not None:
             text += f" Its grad_fn is now <{self.rec.nodes[self.key(ev.node)].name}>."
+        appears = self.timeline.appears_at
+        tensors = self.rec.tensors
+        sharing = [  # views and detached aliases (not the tensor whose .grad this is)
+            k
+            for k in step.changed
+            if k != key and appears[k] < i and tensors[k]._grad is not ev.tensor
+        ]
+        if sharing:
+            names = ", ".join(self.name(k) for k in sharing)
+            verb = "shares" if len(sharing) == 1 else "share"
+            text += f" {names} {verb} its storage and changed with it."
         notes = {key: f"_version {ev.version - 1} → {ev.version}"}
-        return text, Highlight(active={key}, box_notes=notes)
+        return text, Highlight(active={key, *sharing}, box_notes=notes)
 
     def _TensorChanged(self, step: Step, i: int) -> tuple[str, Highlight]:
         ev = step.event
@@ -165,7 +178,7 @@ class Narrator:
     # --- backward -----------------------------------------------------------------------
 
     def _BackwardStarted(self, step: Step, i: int) -> tuple[str, Highlight]:
-        self._filled = {}
+        self._filled, self._freed = {}, 0
         ev = step.event
         source = step.source or "backward()"
         parts, edges, notes = [], set(), {}
@@ -216,13 +229,15 @@ class Narrator:
             if not _same(sent.total, sent.grad):
                 earlier = number(sent.total - sent.grad)
                 text += (
-                    f" (which now holds {earlier} + {number(sent.grad)} = "
+                    f" (which now holds {earlier} + {_bracketed(number(sent.grad))} = "
                     f"{number(sent.total)}: a split in the forward pass is a sum here)"
                 )
                 box_notes[target] = f"Σ grad {number(sent.total)}"
             parts.append(text)
         for owner in self._retained(key):
             self._filled[owner] = None
+        if self.rec.freed.get(key) == step.index:
+            self._freed += 1
         sends = " and ".join(parts) if parts else "nothing further"
         text = f"{self.name(key)} receives {received} and sends {sends}."
         highlight = Highlight(
@@ -233,7 +248,7 @@ class Narrator:
     def _slot(self, node: str, index: int) -> str:
         """A node, and for a node of several outputs which one a gradient belongs to."""
         owners = self.timeline.owners(node)
-        if len(owners) < 2 or index >= len(owners):
+        if not self.rec.node_objects[node].multi_output or index >= len(owners):
             return self.name(node)
         return f"{self.name(node)} as output {index} ({self.name(owners[index])})"
 
@@ -243,7 +258,8 @@ class Narrator:
         rule = rules[sent.position] if len(rules) > 1 else rules[0] if rules else None
         grad = grads_in if len(grads_in) > 1 else grads_in[0]
         value = number(sent.grad, "gradient")
-        summed = _broadcast_note(grad, sent.grad) if len(grads_in) == 1 else ""
+        broadcast = getattr(node, "_fit", None) is not None  # a BinaryNode's inputs differed
+        summed = _broadcast_note(grad, sent.grad) if broadcast else ""
         if rule is None:
             return f"{value}{summed}"
         if rule == "{grad}":
@@ -265,7 +281,8 @@ class Narrator:
                 return _bracketed(self._saved(tkey, v))
             return _bracketed(_attribute(node, token))
 
-        return f"{_PLACEHOLDER.sub(fill, rule)}{summed} = {value}"
+        made = _PLACEHOLDER.sub(fill, rule) + summed
+        return value if made == value else f"{made} = {value}"
 
     def _retained(self, node: str) -> list[str]:
         return [k for k in self.timeline.owners(node) if self.rec.tensors[k]._retains_grad]
@@ -298,15 +315,22 @@ class Narrator:
                 f"{number(ev.grad_after)} in {name}.grad."
             )
             return text, Highlight(active={node, owners[0]})
-        text = f"A {ev.kind} hook on {self.name(node)} sees the gradient {number(ev.grad_before)}"
-        if _same(ev.grad_before, ev.grad_after):
-            text += "."
-        else:
-            text += f" and replaces it with {number(ev.grad_after)}."
+        before, after = _grads_text(ev.grad_before), _grads_text(ev.grad_after)
+        if ev.kind == "hook":
+            text = (
+                f"A post-hook on {self.name(node)} sees the gradients it received, {before}, "
+                f"and the ones it sends, {after}."
+            )
+            return text, Highlight(active={node})
+        kind = "pre-hook" if ev.kind == "prehook" else f"{ev.kind} hook"
+        text = f"A {kind} on {self.name(node)} sees the gradient {before}"
+        text += "." if before == after else f" and replaces it with {after}."
         return text, Highlight(active={node})
 
     def _BackwardFailed(self, step: Step, i: int) -> tuple[str, Highlight]:
         ev = step.event
+        if ev.node is None:  # backward() refused to start
+            return _error_text(step.source, ev.error), Highlight()
         node = self.key(ev.node)
         saved = getattr(ev.error, "saved", None)
         if saved is None:
@@ -328,14 +352,7 @@ class Narrator:
         return text, Highlight(error=error, box_notes=notes)
 
     def _Error(self, step: Step, i: int) -> tuple[str, Highlight]:
-        err = step.event
-        text = f"{step.source}: {type(err).__name__}: {err}"
-        if str(err).startswith("grad can be implicitly created only for scalar outputs"):
-            text += (
-                ". backward() without an argument needs a single number to start from. "
-                "Hint: call .sum() first or pass gradient= (a tensor of the output's shape)."
-            )
-        return text, Highlight()
+        return _error_text(step.source, step.event), Highlight()
 
     def _BackwardFinished(self, step: Step, i: int) -> tuple[str, Highlight]:
         filled = sorted(self._filled, key=lambda k: int(k[1:]))
@@ -347,6 +364,11 @@ class Narrator:
             grads.append(f"and {len(filled) - _LISTED} more")
         text = "The backward pass is done"
         text += (": " + ", ".join(grads) + ".") if grads else "."
+        if self._freed:
+            text += (
+                " The saved values of the graph are freed now (no retain_graph=True): a "
+                "second backward through it would raise an error."
+            )
         return text, Highlight(active=set(filled))
 
     def _flows(self, step: Step) -> tuple[Flow, ...]:
@@ -366,6 +388,18 @@ class Narrator:
         )
 
 
+def _error_text(source: str, error: BaseException) -> str:
+    """An exception in words, with a hint where a learner's next move is clear."""
+    text = f"{type(error).__name__}: {error}"
+    text = f"{source}: {text}" if source else text
+    if str(error).startswith("grad can be implicitly created only for scalar outputs"):
+        text += (
+            ". backward() without an argument needs a single number to start from. "
+            "Hint: call .sum() first or pass gradient= (a tensor of the output's shape)."
+        )
+    return text
+
+
 def _same(a: Any, b: Any) -> bool:
     return a is b or np.array_equal(np.asarray(a), np.asarray(b))
 
@@ -376,9 +410,12 @@ def _bracketed(text: str) -> str:
 
 
 def _grads_text(grad: Any) -> str:
-    if isinstance(grad, tuple):  # a multi-output node: one gradient per output
-        return "(" + ", ".join("0" if g is None else number(g) for g in grad) + ")"
-    return number(grad, "gradient")
+    """One gradient, or a tuple of them (one per output or input of a node)."""
+    if isinstance(grad, (tuple, list)) and len(grad) == 1:
+        grad = grad[0]
+    if isinstance(grad, (tuple, list)):
+        return "(" + ", ".join("None" if g is None else number(g) for g in grad) + ")"
+    return "None" if grad is None else number(grad, "gradient")
 
 
 def _attribute(node: Any, token: str) -> str:
@@ -388,6 +425,8 @@ def _attribute(node: Any, token: str) -> str:
             value = getattr(node, attribute)
         except (AttributeError, RuntimeError):
             continue
+        if value == sys.maxsize:
+            return ""  # an open end, as in x[1:]
         if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
             return f"({', '.join(map(str, value))}{',' if len(value) == 1 else ''})"
         return number(value) if not isinstance(value, (int, str)) else str(value)

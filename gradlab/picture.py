@@ -15,19 +15,19 @@ The result displays as PNG and SVG in a notebook, so a saved lesson still shows 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from gradlab._formatting import format_tensor
+from gradlab._ops._common import mixed_with_torch
 from gradlab._tensor import Tensor
-from gradlab.autograd.saved import FREED
 from gradlab.drawing.layout import layout
 from gradlab.drawing.scene import Box, Edge, Highlight, Scene
 from gradlab.drawing.svg import render_svg
-from gradlab.frames import Timeline
-from gradlab.recording import Recording, TensorState
+from gradlab.frames import SavedValue, Timeline
+from gradlab.recording import Recording, Step, TensorState
 
 OP_SYMBOLS = {
     "add": "+",
@@ -140,26 +140,28 @@ class Boxes:
             tag = "saved by " + ", ".join(self.name(n) for n in savers[:2]) + more
         return Box(key, tensor_kind(st), self.name(key), tuple(rows), tag=tag)
 
-    def node(
-        self, key: str, anchor: str | None, version: Callable[[str], int | None], freed: bool
-    ) -> Box:
-        """``version(tensor key)`` is that tensor's version now; ``freed``: the node's
-        saved values were released by a backward pass (PyTorch refuses to unpack them)."""
+    def node(self, key: str, anchor: str | None, saved: Sequence[SavedValue], freed: bool) -> Box:
+        """``saved``: the node's saved values as of the moment drawn (``Walkthrough.saved_at``);
+        ``freed``: a backward pass released them (PyTorch refuses to unpack them)."""
         if freed:
+            slots = [v.slot for v in saved]
             node = self.rec.node_objects.get(key)
-            slots = [s.lstrip("_") for s in node._saved] if node is not None else []
-            slots = slots or [slot for slot, *_ in self.rec.nodes[key].saved]
+            if not slots and node is not None:  # released before it was recorded
+                slots = [s.lstrip("_") for s in node._saved]
             rows = tuple(f"saved {s}: (freed)" for s in slots)
             return Box(key, "node", self.name(key), rows, anchor=anchor)
         rows = []
-        for slot, tkey, value, saved_at in self.rec.nodes[key].saved:
-            now = None if tkey is None or saved_at is None else version(tkey)
-            if now is not None and now != saved_at:
-                rows.append(f"saved {slot}: {self.name(tkey)} @v{saved_at}, now v{now}")
+        for v in saved:
+            label = self.name(v.tensor_key) if v.tensor_key is not None else None
+            if v.stale:
+                rows.append(
+                    f"saved {v.slot}: {label or 'output'} @v{v.version}, now v{v.current_version}"
+                )
             else:
-                label = self.name(tkey) if tkey is not None else None
-                text = values(value)
-                rows.append(f"saved {slot}: {label} = {text}" if label else f"saved {slot}: {text}")
+                text = values(v.value)
+                rows.append(
+                    f"saved {v.slot}: {label} = {text}" if label else f"saved {v.slot}: {text}"
+                )
         return Box(key, "node", self.name(key), tuple(rows), anchor=anchor)
 
     def _node_label(self, key: str | None) -> str:
@@ -185,26 +187,17 @@ def graph_edges(rec: Recording, nodes: Iterable[str]) -> list[Edge]:
 
 
 def build_scene(
-    rec: Recording,
-    states: Mapping[str, TensorState],
-    nodes: Iterable[str],
-    forward: Iterable[tuple[str, str, str]],
-    name: Callable[[str], str],
+    rec: Recording, timeline: Timeline, forward: Iterable[tuple[str, str, str]]
 ) -> Scene:
-    """The diagram of the tensors in ``states`` and the given ``nodes`` of a recording,
-    as things stand after its last step."""
-    boxes_of = Boxes(rec, name)
-    nodes = [k for k in nodes if k in rec.nodes]
+    """The diagram of every tensor and node a recording knows, as ``timeline`` has them at
+    its frame 0 (one snapshot of a live graph)."""
+    boxes_of = Boxes(rec, timeline.display_name)
+    states = timeline.states_at(0)
     anchors = node_anchors(rec, states)
     boxes = [boxes_of.tensor(key, st) for key, st in states.items()]
-
-    def version(tkey: str) -> int | None:
-        st = states.get(tkey)
-        return None if st is None else st.version
-
-    for n in nodes:
-        freed = n in rec.freed or _freed(rec, n)
-        boxes.append(boxes_of.node(n, anchors.get(n), version, freed))
+    for n in rec.nodes:
+        freed = timeline.freed_at(n) is not None
+        boxes.append(boxes_of.node(n, anchors.get(n), timeline.saved_at(n, 0), freed))
     shown = {b.key for b in boxes}
     edges = [
         Edge(s, d, "forward", label)
@@ -212,7 +205,7 @@ def build_scene(
         if s in shown and d in shown
     ]
     edges += [Edge(k, st.grad_fn, "grad_fn") for k, st in states.items() if st.grad_fn in shown]
-    edges += [e for e in graph_edges(rec, nodes) if e.dst in shown]
+    edges += [e for e in graph_edges(rec, rec.nodes) if e.dst in shown]
     return Scene(tuple(boxes), tuple(edges))
 
 
@@ -227,12 +220,6 @@ def node_anchors(rec: Recording, states: Mapping[str, TensorState]) -> dict[str,
         if info.variable is not None:
             anchors.setdefault(n, info.variable)
     return anchors
-
-
-def _freed(rec: Recording, key: str) -> bool:
-    """True when a live node's saved values were released by a backward pass."""
-    node = rec.node_objects.get(key)
-    return node is not None and any(getattr(node, s, None) is FREED for s in node._saved)
 
 
 def forward_edges(rec: Recording) -> list[tuple[str, str, str]]:
@@ -310,11 +297,14 @@ def show(*tensors: Any, direction: str = "auto") -> Picture:
     Tensors of the calling code that sit on that graph are drawn too, under their
     variable names."""
     if len(tensors) == 1 and isinstance(tensors[0], Recording):
-        rec = tensors[0]
-        states = final_states(rec)
-        scene = build_scene(rec, states, rec.nodes, forward_edges(rec), _names(rec, states))
-        return Picture(scene, direction=direction)
+        from gradlab.walkthrough import Walkthrough
+
+        w = Walkthrough(tensors[0], direction)  # the stepper's last frame, as it draws it
+        return Picture(w.view.scene_at(len(w) - 1), direction=direction)
     wrong = [type(t).__name__ for t in tensors if not isinstance(t, Tensor)]
+    mixup = next(filter(None, map(mixed_with_torch, tensors)), None)
+    if mixup is not None:
+        raise TypeError(f"gradlab.show() {mixup}")
     if wrong or not tensors:
         got = f"got {', '.join(wrong)}" if wrong else "got nothing"
         raise TypeError(f"gradlab.show() takes tensors or one Recording; {got}")
@@ -327,17 +317,9 @@ def show(*tensors: Any, direction: str = "auto") -> Picture:
     rec._name_from_frame()
     rec.finish(None)
     states = rec._changes()
-    forward = _derived_forward(rec, states)
-    return Picture(
-        build_scene(rec, states, rec.nodes, forward, _names(rec, states)), direction=direction
-    )
-
-
-def _names(rec: Recording, states: Mapping[str, TensorState]) -> Callable[[str], str]:
-    """The labels the stepper would give (one source: the walkthrough's timeline)."""
-    timeline = Timeline(rec)
-    timeline.record(0, states)
-    return timeline.display_name
+    timeline = Timeline(rec)  # names, saved values: as the stepper has them
+    timeline.record(0, Step(0, "Snapshot", None, "forward", "", None, states))
+    return Picture(build_scene(rec, timeline, _derived_forward(rec, states)), direction=direction)
 
 
 def final_states(rec: Recording) -> dict[str, TensorState]:

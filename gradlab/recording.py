@@ -23,7 +23,9 @@ import itertools
 import linecache
 import os
 import sys
+import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
@@ -38,26 +40,38 @@ from gradlab.autograd.saved import FREED, SavedTensor
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: gradlab's own example programs are user code as far as source lines go
 _EXAMPLES = os.path.join(_PACKAGE_DIR, "examples.py")
-_explicit_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
-_automatic_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
+#: id(tensor) -> label; keyed by identity (a weak-key dict would compare tensors with
+#: ``Tensor.__eq__``), each entry dropped by a finalizer when its tensor dies
+_explicit_names: dict[int, str] = {}
+_automatic_names: dict[int, str] = {}  # the same, for the names gradlab gave
 
 
 def name(tensor: Tensor, label: str) -> Tensor:
     """Give ``tensor`` a label for pictures and narration (for code outside the recording
-    block, where gradlab cannot see your variable names); returns the tensor."""
-    _explicit_names[tensor] = label
+    block, where gradlab cannot see your variable names); returns the tensor.
+
+    >>> w = gradlab.name(gradlab.ones(3), "w")   # doctest: +SKIP
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"name() expects a Tensor, got {type(tensor).__name__}")
+    if id(tensor) not in _explicit_names:
+        weakref.finalize(tensor, _explicit_names.pop, id(tensor), None)
+    _explicit_names[id(tensor)] = str(label)
     for rec in _active:
-        rec._label(tensor, label)
+        if rec._thread == threading.get_ident():
+            rec._label(tensor, str(label))
     return tensor
 
 
-def automatic_name(tensor: Tensor, taken: set[str]) -> str:
-    """The label of a tensor no code named: the first of ``tmp1``, ``tmp2``, ... not in
-    ``taken``, given once per tensor, so ``show()`` and the stepper call it the same."""
-    label = _automatic_names.get(tensor)
+def automatic_name(tensor: Tensor, taken: set[str], numbers: Iterator[int]) -> str:
+    """The label of a tensor no code named: the next of ``tmp1``, ``tmp2``, ... (from
+    ``numbers``) not in ``taken``, given once per tensor, so ``show()`` and the stepper
+    call it the same."""
+    label = _automatic_names.get(id(tensor))
     if label is None:
-        n = next(n for n in itertools.count(1) if f"tmp{n}" not in taken)
-        label = _automatic_names[tensor] = f"tmp{n}"
+        label = next(f"tmp{n}" for n in numbers if f"tmp{n}" not in taken)
+        _automatic_names[id(tensor)] = label
+        weakref.finalize(tensor, _automatic_names.pop, id(tensor), None)
     return label
 
 
@@ -86,6 +100,7 @@ class NodeInfo:
     next: tuple[tuple[str | None, int], ...]  # (node key or None, output index)
     saved: tuple[tuple[str, str | None, Any, int | None], ...]  # slot, tensor key, value, version
     variable: str | None = None  # for AccumulateGrad: key of its leaf
+    freed: bool = False  # its saved values were already released when it was first seen
 
 
 @dataclass
@@ -114,14 +129,18 @@ class Recording:
         self._keys: dict[int, str] = {}  # id(tensor or node) -> key
         self._signatures: dict[str, tuple] = {}
         self._taken: set[str] = set()  # labels in use
+        self._suffixes: dict[str, int] = {}  # label -> the last n of label_n given
+        self._numbers = itertools.count(1)  # for automatic names
         # which tensors an event can change, found without scanning them all:
         self._sharing: dict[int, set[str]] = {}  # id(version counter or storage) -> keys
         self._owned: dict[str, set[str]] = {}  # node key -> keys of the tensors it made
+        self._grad_of: dict[int, str] = {}  # id(a tensor's .grad) -> that tensor's key
         self._new: list[str] = []  # keys given since the last step
         self._released: str | None = None  # node key of the last node run, until freed
         #: node key -> index of the step after which its saved values were freed
         self.freed: dict[str, int] = {}
         self._frame = frame
+        self._thread = threading.get_ident()  # only this thread's events are recorded
 
     # --- what the pictures ask ------------------------------------------------------
 
@@ -149,7 +168,7 @@ class Recording:
             self._keys[id(tensor)] = key
             self.tensors[key] = tensor
             self._new.append(key)
-            label = _explicit_names.get(tensor)
+            label = _explicit_names.get(id(tensor))
             if label is not None:
                 self._label(tensor, label)
         return key
@@ -157,10 +176,11 @@ class Recording:
     def _label(self, tensor: Tensor, label: str) -> None:
         key = self._tensor_key(tensor)
         self._taken.discard(self.names.get(key))
-        unique, n = label, 1
+        unique, n = label, self._suffixes.get(label, 1)
         while unique in self._taken:
             n += 1
             unique = f"{label}_{n}"
+        self._suffixes[label] = n
         self.names[key] = unique
         self._taken.add(unique)
 
@@ -205,17 +225,21 @@ class Recording:
             (None if t is None else self._keys.get(id(t)), i) for t, i in node.next_functions
         )
         label = "AccumulateGrad" if variable is not None else node.name()
-        self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable)
+        freed = any(getattr(node, slot, None) is FREED for slot in node._saved)
+        self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable, freed)
 
     def _on_event(self, event: Any) -> None:
+        if threading.get_ident() != self._thread:
+            return  # another thread's program
         kind = type(event).__name__
         if kind == "GradientSent" and self.steps and self.steps[-1].kind == "NodeExecuted":
             self.steps[-1].sends.append(event)
             return
         self._note_release()
         self._register(event)
-        self._name_from_frame()
-        source, lineno = _user_line()
+        user = _user_frame()
+        self._name_from_frame(user)
+        source, lineno = _line_of(user)
         phase = "forward" if kind in _FORWARD else "backward"
         step = Step(len(self.steps), kind, event, phase, source, lineno)
         step.changed = self._changes(self._touched(event))
@@ -286,6 +310,8 @@ class Recording:
             )
             if self._signatures.get(key) != signature:
                 self._signatures[key] = signature
+                if grad is not None:
+                    self._grad_of[id(grad)] = key
                 if t._grad_fn is not None:
                     self._owned.setdefault(self._node_key(t._grad_fn), set()).add(key)
                 changed[key] = TensorState(
@@ -298,13 +324,15 @@ class Recording:
                 )
         return changed
 
-    def _name_from_frame(self) -> None:
-        """Label new tensors with the variable names of the recording code (its locals
-        first, then its module's globals)."""
+    def _name_from_frame(self, user: FrameType | None = None) -> None:
+        """Label new tensors with the variable names of the code: the locals of the
+        ``user`` function that is running (a learner's helper called inside the block),
+        then the recording code's locals, then its module's globals."""
         frame = self._frame
         if frame is None:
             return
-        scopes = [frame.f_locals]
+        scopes = [user.f_locals] if user is not None and user is not frame else []
+        scopes.append(frame.f_locals)
         if frame.f_globals is not frame.f_locals:
             scopes.append(frame.f_globals)
         variables = [
@@ -332,7 +360,11 @@ class Recording:
         self._name_from_frame()
         for key, tensor in self.tensors.items():
             if key not in self.names:
-                self._label(tensor, automatic_name(tensor, self._taken))
+                owner = self._grad_of.get(id(tensor))
+                if owner is not None and self.tensors[owner]._grad is tensor:
+                    self._label(tensor, f"{self.names.get(owner, 'tensor')}.grad")
+                else:
+                    self._label(tensor, automatic_name(tensor, self._taken, self._numbers))
         if error is not None and not (self.steps and self.steps[-1].kind == "BackwardFailed"):
             source, lineno = _user_line(error.__traceback__)
             self.steps.append(Step(len(self.steps), "Error", error, "error", source, lineno))
@@ -360,22 +392,30 @@ def _sharing_ids(tensor: Tensor) -> tuple[int, ...]:
 
 
 def _fingerprint(data: Any) -> Any:
-    """A cheap stand-in for 'same values' (small arrays are compared whole)."""
+    """A cheap stand-in for 'same values' (small arrays are compared whole). Bytes, not
+    floats, so that NaN compares equal to itself."""
     array = np.asarray(data)
-    return array.tobytes() if array.size <= 64 else (array.shape, float(array.sum()))
+    return array.tobytes() if array.size <= 64 else (array.shape, array.sum().tobytes())
 
 
-def _user_line(tb: TracebackType | None = None) -> tuple[str, int | None]:
-    """The source line of the innermost frame outside gradlab that led here."""
+def _user_line(tb: TracebackType) -> tuple[str, int | None]:
+    """The source line of the innermost frame outside gradlab in a traceback."""
+    while tb.tb_next is not None and not _inside_gradlab(tb.tb_next.tb_frame):
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    lineno = tb.tb_lineno
+    return linecache.getline(frame.f_code.co_filename, lineno).strip(), lineno
+
+
+def _user_frame() -> FrameType | None:
+    """The innermost frame outside gradlab that led here."""
     frame: FrameType | None = sys._getframe(2)
-    if tb is not None:
-        while tb.tb_next is not None and not _inside_gradlab(tb.tb_next.tb_frame):
-            tb = tb.tb_next
-        frame = tb.tb_frame
-        lineno = tb.tb_lineno
-        return linecache.getline(frame.f_code.co_filename, lineno).strip(), lineno
     while frame is not None and _inside_gradlab(frame):
         frame = frame.f_back
+    return frame
+
+
+def _line_of(frame: FrameType | None) -> tuple[str, int | None]:
     if frame is None:
         return "", None
     lineno = frame.f_lineno

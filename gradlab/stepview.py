@@ -22,7 +22,6 @@ JavaScript (``gradlab/widgets/stepper.js``).
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +48,6 @@ class StepView:
         rec = self.rec = w.recording
         n = len(w.frames)
         self.last = n - 1
-        self._step_index = [f.step.index for f in w.frames]
         appears = w.appears_at
         self.tensors = [k for k in appears if k in rec.tensors]
         self.nodes = [k for k in appears if k in rec.nodes]
@@ -57,7 +55,11 @@ class StepView:
         self._boxes: dict[tuple[str, int], Box] = {}
         final = {k: w.state_at(k, self.last) for k in self.tensors}
         self.anchors = node_anchors(rec, final)
-        self.freed_at = {k: self._frame_after(s) for k, s in rec.freed.items()}
+        self.freed_at: dict[int, list[str]] = {}  # frame -> nodes whose saved values go
+        for k in self.nodes:
+            at = w.freed_at(k)
+            if at is not None:
+                self.freed_at.setdefault(at, []).append(k)
         # grad_fn links, with the frames they hold: in-place ops move a tensor's grad_fn
         self.links: dict[tuple[str, str], list[int]] = {}
         seen: dict[str, str | None] = {}
@@ -132,10 +134,6 @@ class StepView:
 
     # --- boxes at a frame ---------------------------------------------------------------
 
-    def _frame_after(self, step_index: int) -> int:
-        """The first frame whose step comes after recorded step ``step_index``."""
-        return bisect_right(self._step_index, step_index)
-
     def _tensor_box(self, key: str, i: int) -> Box:
         st = self.w.state_at(key, i)
         if st is None:  # not there yet: as it first appears
@@ -146,12 +144,9 @@ class StepView:
         return box
 
     def _node_box(self, key: str, i: int) -> Box:
-        def version(tkey: str) -> int | None:
-            st = self.w.state_at(tkey, i)
-            return None if st is None else st.version
-
-        freed = key in self.freed_at and i >= self.freed_at[key]
-        return self.boxes_of.node(key, self.anchors.get(key), version, freed)
+        at = self.w.freed_at(key)
+        freed = at is not None and at <= i
+        return self.boxes_of.node(key, self.anchors.get(key), self.w.saved_at(key, i), freed)
 
     def scene_at(self, i: int) -> Scene:
         """Frame ``i`` as a whole scene (every box present then, as it is then)."""
@@ -182,11 +177,7 @@ class StepView:
             if key in appears and appears[key] < i:
                 out.add(key)
                 out.update(n for n in self.saved_by.get(key, ()) if appears.get(n, i) < i)
-        step = self.w.frames[i].step.index
-        prev = self._step_index[i - 1]
-        for key, s in self.rec.freed.items():  # at most the nodes freed in this step
-            if prev <= s < step and key in appears and appears[key] < i:
-                out.add(key)
+        out.update(k for k in self.freed_at.get(i, ()) if appears[k] < i)
         return out
 
     def _rows(self, key: str, i: int) -> list[str]:

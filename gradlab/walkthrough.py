@@ -5,6 +5,16 @@ A plain-Python model (no widgets): ``len(w)``, ``w.index``, ``w.goto(i)``, ``w.n
 ``w.to_svg()`` and ``w.save(path)`` (the current frame) and ``w.to_html()`` (one page that steps
 without a kernel). In a notebook it displays as the stepper widget.
 
+Each frame is data (see :mod:`gradlab.frames`): ``w.frames[i].flows`` are the gradients a
+node sent in that step, one :class:`Flow` per ``next_functions`` slot (draw edge labels
+keyed by ``(flow.source_key, flow.position)``; ``flow.total`` is the sum arrived at the
+target so far). The seed of ``backward()`` is no flow: its ``BackwardStarted`` frame puts
+it in ``highlight.edge_notes[(root tensor key, root node key)]``. Accumulation into a leaf
+is the flow into its AccumulateGrad node, then the ``GradAccumulated`` frame's
+``highlight.box_notes[leaf key]`` ("grad None → 3.0"). ``w.state_at(key, i)``,
+``w.appears_at``, ``w.display_name(key)``, ``w.saved_at(node, i)`` (saved and current
+versions, freed) answer the rest without scanning the recording.
+
 >>> import gradlab
 >>> with gradlab.record() as rec:
 ...     a = gradlab.tensor(2.0, requires_grad=True)
@@ -22,13 +32,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gradlab.drawing.svg import render_svg
-from gradlab.frames import Flow, Frame, Timeline
+from gradlab.frames import Flow, Frame, SavedValue, Timeline
 from gradlab.narration import Narrator
 from gradlab.page import page
 from gradlab.recording import Recording, Step, TensorState
 from gradlab.stepview import StepView
 
-__all__ = ["Flow", "Frame", "Walkthrough"]
+__all__ = ["Flow", "Frame", "SavedValue", "Walkthrough"]
 
 
 class Walkthrough:
@@ -110,6 +120,15 @@ class Walkthrough:
         """The tensor keys a node belongs to (its outputs; a leaf for AccumulateGrad)."""
         return self._timeline.owners(node)
 
+    def saved_at(self, node: str, i: int) -> tuple[SavedValue, ...]:
+        """What node ``node`` saved, as of frame ``i``: each value's slot, tensor, saved and
+        current version (``.stale`` when they differ) and whether backward freed it."""
+        return self._timeline.saved_at(node, i)
+
+    def freed_at(self, node: str) -> int | None:
+        """The first frame at which ``node``'s saved values are freed (None: never)."""
+        return self._timeline.freed_at(node)
+
     # --- pictures -----------------------------------------------------------------------
 
     @property
@@ -175,7 +194,7 @@ def _frames(rec: Recording, timeline: Timeline) -> list[Frame]:
     frames: list[Frame] = []
     for step in rec.steps:
         i = len(frames)
-        timeline.record(i, step.changed)
+        timeline.record(i, step)
         if step.kind == "NodeExecuted":
             key = rec.key_of(step.event.node)
             if key is not None and rec.nodes[key].variable is not None:

@@ -17,6 +17,11 @@ from gradlab.examples import multiply as lesson1
 from gradlab.examples import unbind as lesson4
 from gradlab.examples import version_counter as lesson3
 
+FREED = (
+    " The saved values of the graph are freed now (no retain_graph=True): a second backward "
+    "through it would raise an error."
+)
+
 
 def narrations(rec: gradlab.Recording) -> list[str]:
     walk = gradlab.Walkthrough(rec)
@@ -45,7 +50,7 @@ def test_lesson1_narrates_the_multiply_with_real_numbers() -> None:
         "MulBackward0 of c receives 1.0 and sends 1.0 × b (3.0) = 3.0 to AccumulateGrad of a."
     ) in told
     assert "AccumulateGrad of a adds 3.0 into a.grad: it was None, now it is 3.0." in told
-    assert told[-1] == "The backward pass is done: a.grad = 3.0."
+    assert told[-1] == "The backward pass is done: a.grad = 3.0." + FREED
 
 
 def test_source_lines_point_at_the_code() -> None:
@@ -99,10 +104,12 @@ def test_lesson4_unbind_indices_and_grads() -> None:
 def test_lesson5_convergence_and_final_grads() -> None:
     told = narrations(lesson5())
     joined = " ".join(told)
-    assert "8.0 + -72.0 = -64.0" in joined  # h receives two gradients
+    assert "8.0 + (-72.0) = -64.0" in joined  # h receives two gradients
     assert "10.0 + 8.0 = 18.0" in joined  # i's gradients converge at DivBackward0
     assert "i's retain_grad hook runs before DivBackward0 of i and keeps 18.0 in i.grad." in told
-    assert told[-1] == "The backward pass is done: h.grad = -64.0, c.grad = 36.0, i.grad = 18.0."
+    assert told[-1] == (
+        "The backward pass is done: c.grad = 36.0, h.grad = -64.0, i.grad = 18.0." + FREED
+    )
 
 
 def test_backward_steps_follow_the_engines_real_order() -> None:
@@ -341,3 +348,202 @@ def test_unnamed_tensors_get_one_automatic_name_in_show_and_the_stepper() -> Non
     assert hidden is rec.tensors[inner].grad_fn
     picture = gradlab.show(e)
     assert name in [b.title for b in picture.scene.boxes]
+
+
+@pytest.mark.parametrize("program", gradlab.examples.ALL, ids=lambda f: f.__name__)
+def test_examples_are_the_lessons_recorded_programs(program) -> None:
+    import inspect
+    import json
+    import pathlib
+    import textwrap
+
+    number = gradlab.examples.ALL.index(program) + 1
+    (path,) = pathlib.Path(__file__).parent.parent.glob(f"lessons/0{number}_*.ipynb")
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
+    (cell,) = [c for c in cells if c.startswith("with gradlab.record() as rec:")]
+    in_lesson = cell.split("\n\n")[0].replace("gradlab.record()", "record()")
+    source = inspect.getsource(program)
+    block = source[source.index("    with record()") : source.index("    return rec")]
+    assert textwrap.dedent(block).strip() == in_lesson.strip()
+
+
+def told(rec: gradlab.Recording, kind: str) -> list[str]:
+    return [f.narration for f in gradlab.Walkthrough(rec).frames if f.step.kind == kind]
+
+
+def test_values_are_told_as_they_were_at_that_step() -> None:
+    with gradlab.record() as rec:
+        p = gradlab.tensor(1.0, requires_grad=True)
+        loss = p * 3
+        loss.backward()
+        with gradlab.no_grad():
+            p -= 0.1 * p.grad
+        loss = p * 3
+        loss.backward()
+    assert told(rec, "TensorCreated") == [
+        "p is created: a leaf holding 1.0 with requires_grad=True, so it is on the graph and "
+        "its gradient will land in p.grad."
+    ]
+    assert told(rec, "InplaceApplied") == [
+        "p -= 0.1 * p.grad changes p in place to 0.7: its version goes from 0 to 1."
+    ]
+    assert told(rec, "GradAccumulated") == [
+        "AccumulateGrad of p adds 3.0 into p.grad: it was None, now it is 3.0.",
+        "AccumulateGrad of p adds 3.0 into p.grad: it was 3.0, now it is 6.0.",
+    ]
+    walk = gradlab.Walkthrough(rec)
+    key = rec.key_of(p)
+    assert [walk.state_at(key, i).data.item() for i in (0, len(walk) - 1)] == [
+        1.0,
+        pytest.approx(0.7),
+    ]
+
+
+def test_an_upstream_gradient_is_told_as_a_vector_jacobian_product() -> None:
+    with gradlab.record() as rec:
+        x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.backward(gradient=gradlab.tensor([1.0, -1.0]))
+    assert told(rec, "BackwardStarted") == [
+        "y.backward(gradient=gradlab.tensor([1.0, -1.0])) starts the backward pass: the "
+        "upstream gradient [1.0, -1.0] (of the loss with respect to y) is handed to "
+        "MulBackward0 of y, so backward computes the vector–Jacobian product: each input's "
+        "gradient is that vector times the Jacobian of y."
+    ]
+
+
+def test_broadcasting_is_told_as_a_sum_and_shapes_are_kept() -> None:
+    with gradlab.record() as rec:
+        m = gradlab.ones(3, 3, requires_grad=True)
+        b = gradlab.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = m * b
+        y.sum().backward()
+    assert told(rec, "NodeExecuted")[1] == (
+        "MulBackward0 of y receives a 3×3 gradient and sends a 3×3 gradient × b "
+        "([1.0, 2.0, 3.0]) = a 3×3 gradient to AccumulateGrad of m and a 3×3 gradient × m, "
+        "summed over dim 0 to shape (3,) = [3.0, 3.0, 3.0] to AccumulateGrad of b."
+    )
+
+
+def test_a_failing_backward_is_a_step_with_a_hint() -> None:
+    hint = (
+        "y.backward(): RuntimeError: grad can be implicitly created only for scalar outputs. "
+        "backward() without an argument needs a single number to start from. Hint: call "
+        ".sum() first or pass gradient= (a tensor of the output's shape)."
+    )
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        with gradlab.record() as rec:
+            x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+            y = x * 3
+            y.backward()
+    with gradlab.record() as caught:
+        x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        try:
+            y.backward()
+        except RuntimeError:
+            pass
+    for recording in (rec, caught):
+        assert [s.kind for s in recording.steps][-1] == "BackwardFailed"
+        walk = gradlab.Walkthrough(recording)
+        walk.goto(len(walk) - 1)
+        assert walk.phase == "error"
+        assert walk.narration == hint
+
+
+def test_saved_values_are_freed_after_backward_and_marked_when_their_version_moved() -> None:
+    walk = gradlab.Walkthrough(lesson5())
+    rec = walk.recording
+    (div,) = [k for k in rec.nodes if walk.display_name(k) == "DivBackward0 of i"]
+    ran = next(i for i, f in enumerate(walk.frames) if f.flows and f.flows[0].source_key == div)
+    assert walk.freed_at(div) == ran + 1
+    assert [s.freed for s in walk.saved_at(div, ran)] == [False, False]
+    assert [(s.slot, s.freed) for s in walk.saved_at(div, ran + 1)] == [
+        ("self", True),
+        ("other", True),
+    ]
+    (add,) = [k for k in rec.nodes if walk.display_name(k) == "AddBackward0 of j"]
+    assert walk.freed_at(add) is None  # it saved nothing
+
+    walk = gradlab.Walkthrough(lesson3())
+    rec = walk.recording
+    (node,) = [k for k in rec.nodes if walk.display_name(k) == "MulBackward0 of e"]
+    changed = next(i for i, f in enumerate(walk.frames) if f.step.kind == "InplaceApplied")
+    before, after = walk.saved_at(node, changed - 1), walk.saved_at(node, changed)
+    assert [(s.slot, s.version, s.current_version, s.stale) for s in before] == [
+        ("self", 0, 0, False),
+        ("other", 0, 0, False),
+    ]
+    assert [(s.slot, s.version, s.current_version, s.stale) for s in after] == [
+        ("self", 0, 1, True),
+        ("other", 0, 0, False),
+    ]
+    assert float(after[0].value) == 6.0  # the value it saved, not c's 7 now
+
+
+def test_a_graph_seen_after_backward_knows_its_saved_values_were_freed() -> None:
+    a = gradlab.tensor(2.0, requires_grad=True)
+    c = a * a
+    before = gradlab.Recording()
+    seen_before = before.nodes[before._node_key(c.grad_fn)]
+    c.backward()
+    after = gradlab.Recording()
+    assert not seen_before.freed and seen_before.saved
+    seen_after = after.nodes[after._node_key(c.grad_fn)]
+    assert seen_after.freed and not seen_after.saved
+
+
+def test_a_torch_tensor_handed_to_gradlab_names_the_mix_up(torch) -> None:
+    a = gradlab.tensor([1.0, 2.0], requires_grad=True)
+    t = torch.tensor([1.0, 2.0])
+    sentence = "got a torch.Tensor, but gradlab works on gradlab tensors"
+    for mix in (
+        lambda: a * t,
+        lambda: t + a,
+        lambda: a @ t,
+        lambda: gradlab.stack([a, t]),
+        lambda: gradlab.cat([a, t]),
+        lambda: gradlab.show(t),
+    ):
+        with pytest.raises(TypeError, match=sentence):
+            mix()
+
+
+def test_a_sum_is_noted_where_the_gradients_meet() -> None:
+    walk = gradlab.Walkthrough(lesson5())
+    (frame,) = [f for f in walk.frames if f.narration.startswith("AddBackward0 of j")]
+    (div,) = [k for k in walk.recording.nodes if walk.display_name(k) == "DivBackward0 of i"]
+    assert dict(frame.highlight.box_notes) == {div: "Σ grad 18.0"}
+    into_div = [f for f in frame.flows if f.target_key == div]
+    assert [(f.value.item(), f.total.item()) for f in into_div] == [(8.0, 18.0)]
+    into_h = [f for f in frame.flows if walk.display_name(f.target_key) == "AccumulateGrad of h"]
+    assert [(f.value.item(), f.total.item()) for f in into_h] == [(8.0, 8.0)]
+
+
+def test_an_in_place_change_names_the_tensors_sharing_the_storage() -> None:
+    with gradlab.record() as rec:
+        x = gradlab.tensor([1.0, 2.0], requires_grad=True)
+        d = x.detach()
+        d.add_(1)
+        (x * x).sum().backward()
+        x.grad.zero_()
+    assert told(rec, "InplaceApplied") == [
+        "d.add_(1) changes d in place to [2.0, 3.0]: its version goes from 0 to 1. x shares "
+        "its storage and changed with it.",
+        "x.grad.zero_() changes x.grad in place to [0.0, 0.0]: its version goes from 0 to 1.",
+    ]
+
+
+def test_node_hooks_are_told_with_what_they_see() -> None:
+    with gradlab.record() as rec:
+        x = gradlab.tensor(2.0, requires_grad=True)
+        y = x * 3
+        y.grad_fn.register_prehook(lambda grads: (grads[0] * 2,))
+        y.grad_fn.register_hook(lambda sent, received: None)
+        z = y * y
+        z.backward()
+    assert told(rec, "HookFired") == [
+        "A pre-hook on MulBackward0 of y sees the gradient 12.0 and replaces it with 24.0.",
+        "A post-hook on MulBackward0 of y sees the gradients it received, 24.0, and the ones "
+        "it sends, (72.0, None).",
+    ]

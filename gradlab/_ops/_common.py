@@ -23,6 +23,7 @@ __all__ = [
     "make_binary_node",
     "announce",
     "operands",
+    "mixed_with_torch",
     "compute",
     "BinaryNode",
     "sum_to",
@@ -103,6 +104,19 @@ def scalar(value: Any) -> Any:
     return None
 
 
+def mixed_with_torch(value: Any) -> TypeError | None:
+    """The error for a PyTorch tensor handed to gradlab (its type's module is torch), or
+    None for anything else. Called on error paths only."""
+    kind = type(value)
+    if not kind.__module__.split(".")[0] == "torch":
+        return None
+    return TypeError(
+        f"got a torch.{kind.__name__}, but gradlab works on gradlab tensors: a PyTorch "
+        "tensor and a gradlab tensor do not mix. Make it with gradlab.tensor(...) instead "
+        "(gradlab.tensor(t.tolist()) converts one)."
+    )
+
+
 def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
     """The numpy operands of a binary op, cast to the dtype PyTorch computes in
     (None when ``b`` is neither a tensor nor a number)."""
@@ -119,6 +133,9 @@ def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
     else:
         bd = scalar(b)
         if bd is None:
+            error = mixed_with_torch(b)
+            if error is not None:
+                raise error
             return None
         if ad.dtype.kind == "f" or not isinstance(bd, float):
             return ad, bd

@@ -22,6 +22,7 @@ from gradlab._ops._common import (
     compute,
     make_binary_node,
     make_node,
+    mixed_with_torch,
     operands,
     scalar,
 )
@@ -450,6 +451,9 @@ def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` for 1-d and 2-d tensors (dot, matrix-vector, matrix-matrix)."""
     if type(b) is not Tensor or type(a) is not Tensor:
+        error = mixed_with_torch(b) or mixed_with_torch(a)
+        if error is not None:
+            raise error
         return NotImplemented
     ad, bd = a._data, b._data
     if ad.ndim == 1 and bd.ndim == 2:  # PyTorch: unsqueeze, mm, squeeze

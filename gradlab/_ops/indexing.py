@@ -197,11 +197,6 @@ class CopySlices(Node):
     """self[index] = value  →  ``grad`` with the overwritten part zeroed for self, and the
     gradient of that part (summed to value's shape) for value."""
 
-    derivatives = (
-        "{grad} with the overwritten part zeroed",
-        "the overwritten part of {grad}, summed to the value's shape",
-    )
-
     __slots__ = ("_index", "_value_shape")
 
     def name(self) -> str:

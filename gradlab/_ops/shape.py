@@ -288,9 +288,9 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 class StackBackward0(Node):
     """out = stack(tensors, dim)  →  each input receives its slice of ``grad``."""
 
-    derivatives = ("slice {position} of {grad} along dim {dim}",)
-
     __slots__ = ("_saved_dim",)
+
+    derivatives = ("slice {position} of {grad} along dim {dim}",)
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
         return tuple(np.moveaxis(grad, self._saved_dim, 0))
@@ -298,7 +298,7 @@ class StackBackward0(Node):
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equal-shaped tensors along a new dimension ``dim``."""
-    tensors = tuple(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
@@ -316,12 +316,26 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return announce("stack", Tensor(data, node), node, *tensors)
 
 
+def _tensor_list(tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """The tensors of a stack or cat, with PyTorch's error for anything else in the list."""
+    from gradlab._ops._common import mixed_with_torch
+
+    tensors = tuple(tensors)
+    for i, t in enumerate(tensors):
+        if type(t) is not Tensor:
+            error = mixed_with_torch(t)
+            raise error or TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
+    return tensors
+
+
 class CatBackward0(Node):
     """out = cat(tensors, dim)  →  each input receives its stretch of ``grad``."""
 
-    derivatives = ("part {position} of {grad} along dim {dim}",)
-
     __slots__ = ("_saved_dim", "_sizes")
+
+    derivatives = ("part {position} of {grad} along dim {dim}",)
 
     def apply(self, grad: Any) -> tuple[Any, ...]:
         return tuple(np.split(grad, np.cumsum(self._sizes)[:-1], axis=self._saved_dim))
@@ -329,7 +343,7 @@ class CatBackward0(Node):
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors end to end along the existing dimension ``dim``."""
-    tensors = tuple(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("gradlab.cat(): expected a non-empty list of Tensors")
     given, dim = dim, _dim(dim, tensors[0].ndim)

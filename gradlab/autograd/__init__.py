@@ -90,7 +90,12 @@ def backward(
             "gradlab does not record the backward pass itself "
             "(create_graph=True); higher-order gradients need PyTorch."
         )
-    roots, seeds = _roots(_as_list(tensors), grad_tensors)
+    try:
+        roots, seeds = _roots(_as_list(tensors), grad_tensors)
+    except RuntimeError as error:
+        if events.listeners:  # a recording shows the failed call as a step
+            events.emit(events.BackwardFailed(None, error))
+        raise
     if inputs is None:
         _run(GraphTask(roots, seeds, bool(retain_graph), trace=bool(events.listeners)))
         return
