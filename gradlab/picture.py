@@ -15,7 +15,7 @@ The result displays as PNG and SVG in a notebook, so a saved lesson still shows 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,9 +24,10 @@ from gradlab._formatting import format_tensor
 from gradlab._ops._common import mixed_with_torch
 from gradlab._tensor import Tensor
 from gradlab.drawing.layout import layout
-from gradlab.drawing.render import Renderer
 from gradlab.drawing.scene import Box, Edge, Highlight, Scene
-from gradlab.recording import Recording, TensorState
+from gradlab.drawing.svg import render_svg
+from gradlab.frames import SavedValue, Timeline
+from gradlab.recording import Recording, Step, TensorState
 
 OP_SYMBOLS = {
     "add": "+",
@@ -44,7 +45,8 @@ OP_SYMBOLS = {
 
 
 def values(array: Any) -> str:
-    """Values as PyTorch prints them, without the ``tensor(...)`` around them."""
+    """Values as PyTorch prints them, without the ``tensor(...)`` around them (one line;
+    more than 12 values: their shape)."""
     if array is None:
         return "None"
     array = np.asarray(array)
@@ -55,14 +57,49 @@ def values(array: Any) -> str:
     return body.split(", dtype=")[0].replace("\n       ", " ")
 
 
-def number(value: Any) -> str:
-    """A gradient or value in narration: '3.0', '-64.0', '[6.0, 3.0, 2.0]'."""
-    array = np.asarray(value, dtype=float)
-    if array.size == 1:
-        return np.format_float_positional(array.item(), precision=4, trim="0")
-    if array.size > 8:
-        return f"a {'×'.join(map(str, array.shape))} array"
-    return "[" + ", ".join(number(v) for v in array.reshape(-1)) + "]"
+#: a compact box shows at most this many rows and columns of a tensor's values
+GRID = 4
+
+
+def is_compact(array: Any) -> bool:
+    """True for tensors drawn as a grid under a shape-and-dtype row (not one line)."""
+    array = np.asarray(array)
+    return array.ndim >= 2 or array.size > GRID
+
+
+def grid(array: np.ndarray) -> list[str]:
+    """Up to GRID×GRID values of ``array`` (its last axis across), then ``…``."""
+    from gradlab._formatting import _Formatter
+
+    flat = array.reshape(-1, array.shape[-1]) if array.ndim >= 1 else array.reshape(1, 1)
+    shown = flat[:GRID, :GRID]
+    if shown.size == 0:
+        return ["[]"]
+    fmt = _Formatter(shown.reshape(-1))
+    more_cols = " …" if flat.shape[1] > GRID else ""
+    lines = [
+        " [" + ", ".join(fmt.format(v) for v in row.tolist()) + more_cols + "]" for row in shown
+    ]
+    if flat.shape[0] > GRID:
+        lines.append(f" … {flat.shape[0] - GRID} more rows")
+    return lines
+
+
+def value_rows(label: str, array: Any) -> list[str]:
+    """'data: 2.' for a few values; for more, 'data: 3×3 float32' and a small grid."""
+    if array is None or not is_compact(array):
+        return [f"{label}: {values(array)}"]
+    array = np.asarray(array)
+    shape = "×".join(map(str, array.shape))
+    return [f"{label}: {shape} {array.dtype.name}", *grid(array)]
+
+
+def detail(title: str, state: TensorState) -> str:
+    """A tensor's full data and grad as PyTorch prints them (shown on a click)."""
+    from gradlab._formatting import format_tensor as fmt
+
+    grad = "None" if state.grad is None else fmt(state.grad)
+    return f"{title}\ndata: {fmt(state.data)}\ngrad: {grad}"
 
 
 def tensor_kind(state: TensorState) -> str:
@@ -72,43 +109,95 @@ def tensor_kind(state: TensorState) -> str:
     return "leaf" if state.requires_grad else "dried"
 
 
-def build_scene(
-    rec: Recording,
-    states: dict[str, TensorState],
-    nodes: Iterable[str],
-    forward: Iterable[tuple[str, str, str]],
-    memo: dict[Any, Box] | None = None,
-) -> Scene:
-    """The diagram of the tensors in ``states`` and the given ``nodes`` of a recording.
+class Boxes:
+    """What the boxes of one recording say: tensor boxes from a state, node boxes with
+    their saved values as of a moment (freed, or out of date when the tensor's version
+    moved on). ``name`` gives each key its label (``Walkthrough.display_name``)."""
 
-    ``memo`` keeps boxes between calls, for the many frames of one recording: a box is
-    built once per state it shows."""
-    memo = {} if memo is None else memo
-    nodes = [k for k in nodes if k in rec.nodes]
-    anchors: dict[str, str] = {}
-    for key, st in states.items():
-        if st.grad_fn is not None:
-            anchors.setdefault(st.grad_fn, key)
-    saved_by: dict[str, list[str]] = {}
+    def __init__(self, rec: Recording, name: Callable[[str], str]) -> None:
+        self.rec = rec
+        self.name = name
+        self.saved_by: dict[str, list[str]] = {}  # tensor key -> nodes that saved it
+        for key, info in rec.nodes.items():
+            for _, tkey, _, _ in info.saved:
+                if tkey is not None and key not in self.saved_by.setdefault(tkey, []):
+                    self.saved_by[tkey].append(key)
+
+    def tensor(self, key: str, st: TensorState) -> Box:
+        rows = [
+            *value_rows("data", st.data),
+            *value_rows("grad", st.grad),
+            f"grad_fn: {self._node_label(st.grad_fn)}",
+            f"is_leaf: {st.is_leaf}",
+            f"requires_grad: {st.requires_grad}",
+        ]
+        savers = self.saved_by.get(key, [])
+        if st.version or savers:
+            rows.append(f"_version: {st.version}")
+        tag = ""
+        if savers:
+            more = f" and {len(savers) - 2} more" if len(savers) > 2 else ""
+            tag = "saved by " + ", ".join(self.name(n) for n in savers[:2]) + more
+        return Box(key, tensor_kind(st), self.name(key), tuple(rows), tag=tag)
+
+    def node(self, key: str, anchor: str | None, saved: Sequence[SavedValue], freed: bool) -> Box:
+        """``saved``: the node's saved values as of the moment drawn (``Walkthrough.saved_at``);
+        ``freed``: a backward pass released them (PyTorch refuses to unpack them)."""
+        if freed:
+            slots = [v.slot for v in saved]
+            node = self.rec.node_objects.get(key)
+            if not slots and node is not None:  # released before it was recorded
+                slots = [s.lstrip("_") for s in node._saved]
+            rows = tuple(f"saved {s}: (freed)" for s in slots)
+            return Box(key, "node", self.name(key), rows, anchor=anchor)
+        rows = []
+        for v in saved:
+            label = self.name(v.tensor_key) if v.tensor_key is not None else None
+            if v.stale:
+                rows.append(
+                    f"saved {v.slot}: {label or 'output'} @v{v.version}, now v{v.current_version}"
+                )
+            else:
+                text = values(v.value)
+                rows.append(
+                    f"saved {v.slot}: {label} = {text}" if label else f"saved {v.slot}: {text}"
+                )
+        return Box(key, "node", self.name(key), tuple(rows), anchor=anchor)
+
+    def _node_label(self, key: str | None) -> str:
+        if key is None:
+            return "None"
+        return f"<{self.rec.nodes[key].name}>" if key in self.rec.nodes else key
+
+
+def graph_edges(rec: Recording, nodes: Iterable[str]) -> list[Edge]:
+    """The backward graph's own edges among ``nodes``: ``next`` (one per slot of
+    ``next_functions``, labelled by the output index) and AccumulateGrad's ``variable``."""
+    edges = []
     for n in nodes:
         info = rec.nodes[n]
+        edges += [
+            Edge(n, t, "next", str(i), position=p)
+            for p, (t, i) in enumerate(info.next)
+            if t is not None
+        ]
         if info.variable is not None:
-            anchors.setdefault(n, info.variable)
-        for _, tkey, _, version in info.saved:
-            if tkey is not None:
-                saved_by.setdefault(tkey, []).append(f"saved by {info.name} @v{version}")
-    boxes = []
-    for key, st in states.items():
-        tag = "; ".join(saved_by.get(key, []))
-        box = memo.get((key, id(st), tag))
-        if box is None:
-            box = memo[(key, id(st), tag)] = _tensor_box(rec, key, st, tag)
-        boxes.append(box)
-    for n in nodes:
-        box = memo.get((n, anchors.get(n)))
-        if box is None:
-            box = memo[(n, anchors.get(n))] = _node_box(rec, n, anchors.get(n))
-        boxes.append(box)
+            edges.append(Edge(n, info.variable, "variable"))
+    return edges
+
+
+def build_scene(
+    rec: Recording, timeline: Timeline, forward: Iterable[tuple[str, str, str]]
+) -> Scene:
+    """The diagram of every tensor and node a recording knows, as ``timeline`` has them at
+    its frame 0 (one snapshot of a live graph)."""
+    boxes_of = Boxes(rec, timeline.display_name)
+    states = timeline.states_at(0)
+    anchors = node_anchors(rec, states)
+    boxes = [boxes_of.tensor(key, st) for key, st in states.items()]
+    for n in rec.nodes:
+        freed = timeline.freed_at(n) is not None
+        boxes.append(boxes_of.node(n, anchors.get(n), timeline.saved_at(n, 0), freed))
     shown = {b.key for b in boxes}
     edges = [
         Edge(s, d, "forward", label)
@@ -116,42 +205,21 @@ def build_scene(
         if s in shown and d in shown
     ]
     edges += [Edge(k, st.grad_fn, "grad_fn") for k, st in states.items() if st.grad_fn in shown]
-    for n in nodes:
-        info = rec.nodes[n]
-        edges += [Edge(n, t, "next", str(i)) for t, i in info.next if t in shown]
-        if info.variable in shown:
-            edges.append(Edge(n, info.variable, "variable"))
+    edges += [e for e in graph_edges(rec, rec.nodes) if e.dst in shown]
     return Scene(tuple(boxes), tuple(edges))
 
 
-def _tensor_box(rec: Recording, key: str, st: TensorState, tag: str) -> Box:
-    rows = [
-        f"data: {values(st.data)}",
-        f"grad: {values(st.grad)}",
-        f"grad_fn: {_node_label(rec, st.grad_fn)}",
-        f"is_leaf: {st.is_leaf}",
-        f"requires_grad: {st.requires_grad}",
-    ]
-    if st.version or tag:
-        rows.append(f"_version: {st.version}")
-    return Box(key, tensor_kind(st), rec.names.get(key, key), tuple(rows), tag=tag)
-
-
-def _node_box(rec: Recording, key: str, anchor: str | None) -> Box:
-    info = rec.nodes[key]
-    rows = tuple(
-        f"saved {slot}: {_saved_label(rec, tkey, value)}" for slot, tkey, value, _ in info.saved
-    )
-    return Box(key, "node", info.name, rows, anchor=anchor)
-
-
-def _node_label(rec: Recording, key: str | None) -> str:
-    return "None" if key is None else f"<{rec.nodes[key].name}>" if key in rec.nodes else key
-
-
-def _saved_label(rec: Recording, tkey: str | None, value: Any) -> str:
-    name = rec.names.get(tkey) if tkey is not None else None
-    return f"{name} = {values(value)}" if name else values(value)
+def node_anchors(rec: Recording, states: Mapping[str, TensorState]) -> dict[str, str]:
+    """The tensor each node is drawn with: the first output it is grad_fn of, or the leaf
+    of an AccumulateGrad."""
+    anchors: dict[str, str] = {}
+    for key, st in states.items():
+        if st.grad_fn is not None:
+            anchors.setdefault(st.grad_fn, key)
+    for n, info in rec.nodes.items():
+        if info.variable is not None:
+            anchors.setdefault(n, info.variable)
+    return anchors
 
 
 def forward_edges(rec: Recording) -> list[tuple[str, str, str]]:
@@ -180,21 +248,29 @@ def forward_edges(rec: Recording) -> list[tuple[str, str, str]]:
     return edges
 
 
+#: from this many boxes on, a picture's notebook repr is SVG only (matplotlib takes seconds)
+PNG_BOXES = 200
+
+
 class Picture:
     """A drawn diagram that displays in notebooks (PNG and SVG) and saves to files."""
 
     def __init__(
-        self, scene: Scene, highlight: Highlight | None = None, direction: str = "LR"
+        self, scene: Scene, highlight: Highlight | None = None, direction: str = "auto"
     ) -> None:
         self.scene = scene
         self.highlight = highlight
-        self._renderer = Renderer(layout(scene, direction))
+        self.edge_labels: dict[str, str] = {}
+        self.layout = layout(scene, direction)
 
     def to_svg(self) -> str:
-        return self._renderer.svg(self.scene, self.highlight)
+        return render_svg(self.scene, self.layout, self.highlight, edge_labels=self.edge_labels)
 
     def to_png(self) -> bytes:
-        return self._renderer.png(self.scene, self.highlight)
+        """The same scene and layout drawn by matplotlib."""
+        from gradlab.drawing.render import render_png
+
+        return render_png(self.scene, self.layout, self.highlight, edge_labels=self.edge_labels)
 
     def save(self, path: str) -> None:
         """Write the picture as .svg or .png, by the file's ending."""
@@ -207,22 +283,24 @@ class Picture:
         return f"<gradlab picture: {tensors} tensors, {len(self.scene.boxes) - tensors} nodes>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {
-            "image/png": self.to_png(),
-            "image/svg+xml": self.to_svg(),
-            "text/plain": repr(self),
-        }
+        """SVG and text; PNG too for pictures small enough to draw it fast (a saved
+        notebook shows either without a kernel)."""
+        bundle = {"image/svg+xml": self.to_svg(), "text/plain": repr(self)}
+        if len(self.scene.boxes) < PNG_BOXES:
+            bundle["image/png"] = self.to_png()
+        return bundle
 
 
-def show(*tensors: Any, direction: str = "LR") -> Picture:
+def show(*tensors: Any, direction: str = "auto") -> Picture:
     """Draw ``tensors`` (or a ``Recording``) with the backward graph behind them.
 
     Tensors of the calling code that sit on that graph are drawn too, under their
     variable names."""
     if len(tensors) == 1 and isinstance(tensors[0], Recording):
-        rec = tensors[0]
-        states = final_states(rec)
-        return Picture(build_scene(rec, states, rec.nodes, forward_edges(rec)), direction=direction)
+        from gradlab.walkthrough import Walkthrough
+
+        w = Walkthrough(tensors[0], direction)  # the stepper's last frame, as it draws it
+        return Picture(w.view.scene_at(len(w) - 1), direction=direction)
     wrong = [type(t).__name__ for t in tensors if not isinstance(t, Tensor)]
     mixup = next(filter(None, map(mixed_with_torch, tensors)), None)
     if mixup is not None:
@@ -239,9 +317,9 @@ def show(*tensors: Any, direction: str = "LR") -> Picture:
     rec._name_from_frame()
     rec.finish(None)
     states = rec._changes()
-    return Picture(
-        build_scene(rec, states, rec.nodes, _derived_forward(rec, states)), direction=direction
-    )
+    timeline = Timeline(rec)  # names, saved values: as the stepper has them
+    timeline.record(0, Step(0, "Snapshot", None, "forward", "", None, states))
+    return Picture(build_scene(rec, timeline, _derived_forward(rec, states)), direction=direction)
 
 
 def final_states(rec: Recording) -> dict[str, TensorState]:

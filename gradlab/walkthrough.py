@@ -2,7 +2,7 @@
 
 A plain-Python model (no widgets): ``len(w)``, ``w.index``, ``w.goto(i)``, ``w.next()``,
 ``w.prev()``, ``w.narration`` (the current step in words, with the real numbers),
-``w.to_svg()`` (the current frame) and ``w.to_html()`` (every frame in one page that steps
+``w.to_svg()`` and ``w.save(path)`` (the current frame) and ``w.to_html()`` (one page that steps
 without a kernel). In a notebook it displays as the stepper widget.
 
 Each frame is data (see :mod:`gradlab.frames`): ``w.frames[i].flows`` are the gradients a
@@ -29,17 +29,14 @@ versions, freed) answer the rest without scanning the recording.
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Mapping
 
-from gradlab.drawing.layout import layout
-from gradlab.drawing.render import Renderer
-from gradlab.drawing.scene import Scene
+from gradlab.drawing.svg import render_svg
 from gradlab.frames import Flow, Frame, SavedValue, Timeline
 from gradlab.narration import Narrator
-from gradlab.picture import build_scene, forward_edges
+from gradlab.page import page
 from gradlab.recording import Recording, Step, TensorState
+from gradlab.stepview import StepView
 
 __all__ = ["Flow", "Frame", "SavedValue", "Walkthrough"]
 
@@ -48,19 +45,15 @@ class Walkthrough:
     """Step through a :class:`~gradlab.Recording`: forward steps build the graph, backward
     steps move the gradient along it."""
 
-    def __init__(self, recording: Recording, direction: str = "LR") -> None:
+    def __init__(self, recording: Recording, direction: str = "auto") -> None:
         self.recording = recording
         self.index = 0
         self._timeline = Timeline(recording)
         self.frames = _frames(recording, self._timeline)
         if not self.frames:
             raise ValueError("the recording has no steps: record some tensor code first")
-        self._forward = forward_edges(recording)
-        self._boxes: dict = {}  # boxes shared by frames that show the same state
-        self._scenes: list[Scene] | None = None  # built with the first picture
         self._direction = direction
-        self._renderer: Renderer | None = None  # built with the first picture
-        self._svg: dict[int, str] = {}
+        self._view: StepView | None = None  # built with the first picture
 
     # --- stepping -----------------------------------------------------------------------
 
@@ -138,42 +131,47 @@ class Walkthrough:
 
     # --- pictures -----------------------------------------------------------------------
 
-    def _scene(self, i: int) -> Scene:
-        return build_scene(
-            self.recording, self.states_at(i), self.nodes_at(i), self._forward, self._boxes
-        )
+    @property
+    def view(self) -> StepView:
+        """The picture of the whole recording: laid out and drawn once (on first use),
+        each step a small change against it."""
+        if self._view is None:
+            self._view = StepView(self, self._direction)
+        return self._view
 
     def frame_svg(self, i: int) -> str:
-        """Frame ``i`` as SVG (rendered once, then cached)."""
-        if i not in self._svg:
-            if self._scenes is None:
-                self._scenes = [self._scene(k) for k in range(len(self.frames))]
-            if self._renderer is None:
-                # one layout for all frames, so nothing moves between steps
-                self._renderer = Renderer(layout(self._scenes, self._direction))
-            self._svg[i] = self._renderer.svg(self._scenes[i], self.frames[i].highlight)
-        return self._svg[i]
+        """Frame ``i`` as a whole SVG picture (for saving; the stepper sends only changes)."""
+        v = self.view
+        return render_svg(
+            v.scene_at(i), v.layout, self.frames[i].highlight, False, v.edge_labels(i)
+        )
 
     def to_svg(self) -> str:
         """The current frame as SVG."""
         return self.frame_svg(self.index)
 
+    def save(self, path: str) -> None:
+        """Write the current frame to ``path``: SVG for a ``.svg`` name, else PNG.
+
+        >>> w.save("step.png")                 # doctest: +SKIP
+        """
+        if str(path).lower().endswith(".svg"):
+            data = self.to_svg().encode()
+        else:
+            from gradlab.drawing.render import render_png
+
+            v, i = self.view, self.index
+            data = render_png(
+                v.scene_at(i), v.layout, self.frames[i].highlight, False, None, v.edge_labels(i)
+            )
+        with open(path, "wb") as f:
+            f.write(data)
+
     def to_html(self, title: str = "gradlab walkthrough") -> str:
-        """One self-contained page with every frame and Prev/Next buttons (arrow keys
-        work too); it needs no kernel and loads nothing from the network."""
-        frames = [
-            {
-                "svg": self.frame_svg(i),
-                "text": f.narration,
-                "source": f.step.source,
-                "phase": _phase(f.step),
-            }
-            for i, f in enumerate(self.frames)
-        ]
-        data = json.dumps(frames).replace("<", "\\u003c")  # no markup inside the script
-        head, rest = _PAGE.split("{{title}}")
-        middle, tail = rest.split("{{frames}}")
-        return head + html.escape(title) + middle + data + tail
+        """One self-contained page: the picture stored once plus each step's changes, with
+        the stepper's focus view, overview, zoom and click (the widget's own script). It
+        needs no kernel and loads nothing from the network."""
+        return page(self.view, title)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -208,41 +206,3 @@ def _frames(rec: Recording, timeline: Timeline) -> list[Frame]:
 
 def _phase(step: Step) -> str:
     return "error" if step.kind in ("BackwardFailed", "Error") else step.phase
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{title}}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
-#controls button { font-size: 1.1em; padding: .3em .9em; margin-right: .4em; }
-#source { font-family: monospace; background: #f4f4f4; padding: .3em .6em; }
-#narration { font-size: 1.15em; margin: .6em 0; min-height: 2.6em; }
-#frame svg { max-width: 100%; height: auto; }
-</style></head><body>
-<div id="controls"><button id="prev">&#9664; Prev</button><button id="next">Next &#9654;</button>
-<button id="reset">Reset</button> <span id="counter"></span></div>
-<p><code id="source"></code></p><p id="narration"></p><div id="frame"></div>
-<script>
-const frames = {{frames}};
-let i = 0;
-function show(k) {
-  i = Math.max(0, Math.min(frames.length - 1, k));
-  const f = frames[i];
-  document.getElementById("frame").innerHTML = f.svg;
-  document.getElementById("narration").textContent = f.text;
-  document.getElementById("source").textContent = f.source;
-  document.getElementById("counter").textContent =
-    "step " + (i + 1) + " / " + frames.length + " \\u00b7 " + f.phase;
-  document.getElementById("prev").disabled = i === 0;
-  document.getElementById("next").disabled = i === frames.length - 1;
-}
-document.getElementById("prev").onclick = () => show(i - 1);
-document.getElementById("next").onclick = () => show(i + 1);
-document.getElementById("reset").onclick = () => show(0);
-document.addEventListener("keydown", e => {
-  if (e.key === "ArrowRight") show(i + 1);
-  if (e.key === "ArrowLeft") show(i - 1);
-});
-show(0);
-</script></body></html>
-"""

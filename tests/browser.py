@@ -182,8 +182,11 @@ def jupyter_lab_command(root_dir: Path, port: int) -> list[str]:
 
 
 @contextmanager
-def running_jupyter_lab(root_dir: Path, *, timeout: float = 90.0) -> Iterator[JupyterLab]:
-    """Run JupyterLab on ``root_dir`` for the duration of the ``with`` block."""
+def running_jupyter_lab(
+    root_dir: Path, *, timeout: float = 90.0, notebook7: bool = False
+) -> Iterator[JupyterLab]:
+    """Run JupyterLab (or, with ``notebook7``, Notebook 7) on ``root_dir`` for the duration
+    of the ``with`` block."""
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
@@ -198,8 +201,9 @@ def running_jupyter_lab(root_dir: Path, *, timeout: float = 90.0) -> Iterator[Ju
     port = free_port()
     log_path = root_dir / ".jupyter-lab.log"
     with open(log_path, "wb") as log:
+        command = (notebook7_command if notebook7 else jupyter_lab_command)(root_dir, port)
         proc = subprocess.Popen(
-            jupyter_lab_command(root_dir, port),
+            command,
             cwd=root_dir,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -292,7 +296,7 @@ _READ_STEPPER_JS = """() => {
     counter: content('counter')?.innerText ?? '',
     source: content('source')?.innerText ?? '',
     narration: content('narration')?.innerText ?? '',
-    frame: content('frame')?.innerHTML ?? '',
+    frame: (content('frame') ?? q('frame'))?.innerHTML ?? '',
     prevDisabled: q('prev')?.disabled ?? null,
     nextDisabled: q('next')?.disabled ?? null,
   };
@@ -359,3 +363,95 @@ def wait_for_step(page: Page, step: int) -> None:
         arg=step,
         timeout=10_000,
     )
+
+
+# --- Notebook 7 and the stepper's picture -------------------------------------------
+
+
+def notebook7_command(root_dir: Path, port: int) -> list[str]:
+    """The same server flags for Notebook 7 (built from JupyterLab's components)."""
+    command = jupyter_lab_command(root_dir, port)
+    command[2] = "notebook"
+    return [*command, "--JupyterNotebookApp.expose_app_in_browser=True"]
+
+
+def open_notebook7(page: Page, server: JupyterLab, name: str, timeout: float = 60.0) -> None:
+    """Open ``name`` in Notebook 7 and wait until its kernel is idle."""
+    page.goto(f"{server.url}/notebooks/{name}", timeout=timeout * 1000)
+    page.wait_for_function(
+        "name => window.jupyterapp?.shell?.currentWidget?.context?.path === name",
+        arg=name,
+        timeout=timeout * 1000,
+    )
+    wait_idle(page, timeout)
+
+
+# What a test needs from the first stepper picture (.gradlab-view): the step it shows, the
+# lit boxes, the texts of a box, the detail panel, and the on-screen size of a row's text.
+_READ_PICTURE_JS = """(key) => {
+  const view = document.querySelector('.gradlab-view');
+  if (!view) return null;
+  const svg = view.querySelector('.gl-focus svg');
+  const box = key ? svg.querySelector(`g.box[data-k="${key}"]`) : null;
+  const row = svg.querySelector('g.box:not(.hidden) text.row');
+  return {
+    step: view.dataset.step === undefined ? null : Number(view.dataset.step),
+    viewBox: svg.dataset.view,
+    lit: [...svg.querySelectorAll('g.box.lit')].map(g => g.dataset.k),
+    box: box ? [...box.querySelectorAll('text')].filter(t => t.style.display !== 'none')
+      .map(t => t.textContent) : null,
+    hidden: box ? box.classList.contains('hidden') : null,
+    detail: view.querySelector('.gl-detail').textContent,
+    rowPx: row ? row.getBoundingClientRect().height : null,
+    notes: [...svg.querySelectorAll('g.note text')].map(t => t.textContent),
+  };
+}"""
+
+
+def read_picture(page: Page, key: str | None = None) -> dict[str, Any] | None:
+    """The first stepper picture's state (None before it is drawn); ``box`` holds the
+    texts of the box with this key."""
+    return page.evaluate(_READ_PICTURE_JS, key)
+
+
+def wait_for_picture(
+    page: Page,
+    condition: Callable[[dict[str, Any]], bool],
+    key: str | None = None,
+    timeout: float = 15.0,
+) -> dict[str, Any]:
+    """Wait until the picture's state meets ``condition``; return that state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = read_picture(page, key)
+        if state is not None and condition(state):
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the picture never met the condition; it shows {state}")
+        page.wait_for_timeout(50)
+
+
+def box_key(page: Page, title: str) -> str:
+    """The key of the box whose title is ``title`` in the first stepper picture."""
+    return page.evaluate(
+        """title => [...document.querySelectorAll('.gradlab-view g.box')]
+          .find(g => g.querySelector('text.title').textContent === title)?.dataset.k""",
+        title,
+    )
+
+
+def click_box(page: Page, key: str) -> None:
+    """Bring box ``key`` into the focus view's middle, then click it like a user."""
+    page.evaluate(
+        """key => {
+          const view = document.querySelector('.gradlab-view');
+          const [x, y, w, h] = view.querySelector(`g.box[data-k="${key}"]`).dataset.r
+            .split(' ').map(Number);
+          view.gradlabView.center(x + w / 2, y + h / 2);
+        }""",
+        key,
+    )
+    target = page.locator(f'.gradlab-view .gl-focus g.box[data-k="{key}"] > rect').first
+    box = target.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 4)

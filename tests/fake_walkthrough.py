@@ -1,7 +1,7 @@
 """A stand-in for ``gradlab.Walkthrough`` with the same interface, for widget tests.
 
-It lets the stepper be tested without the recorder: fixed steps, tiny SVG frames, and a
-count of rendered frames (to check the stepper asks for cached frames only)::
+It lets the stepper be tested without the recorder: fixed steps, a tiny drawing, and a
+count of the step records made (to check what the stepper sends)::
 
     from tests.fake_walkthrough import FakeWalkthrough
     w = FakeWalkthrough.lesson1()
@@ -10,7 +10,6 @@ count of rendered frames (to check the stepper asks for cached frames only)::
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 
@@ -52,8 +51,7 @@ class FakeWalkthrough:
     def __init__(self, steps: tuple[FakeStep, ...] | list[FakeStep] = LESSON1) -> None:
         self.steps = list(steps)
         self.index = 0
-        self.rendered: list[int] = []  # frame indices rendered (not served from the cache)
-        self._cache: dict[int, str] = {}
+        self.rendered: list[int] = []  # step records made
 
     @classmethod
     def lesson1(cls) -> FakeWalkthrough:
@@ -87,22 +85,37 @@ class FakeWalkthrough:
     def phase(self) -> str:
         return self.steps[self.index].phase
 
-    def frame_svg(self, i: int) -> str:
-        if i not in self._cache:
-            self.rendered.append(i)
-            step = self.steps[i]
-            self._cache[i] = (
-                '<?xml version="1.0" encoding="utf-8"?>\n'
-                '<svg xmlns="http://www.w3.org/2000/svg" width="320pt" height="60pt" '
-                'viewBox="0 0 320 60">'
-                f'<rect width="320" height="60" fill="#b3cdf0"/>'
-                f'<text x="10" y="35" data-step="{i}">step {i}: '
-                f"{html.escape(step.source)}</text></svg>"
-            )
-        return self._cache[i]
+    @property
+    def view(self) -> FakeView:
+        return FakeView(self)
 
-    def to_svg(self) -> str:
-        return self.frame_svg(self.index)
 
-    def to_html(self) -> str:
-        return "<!doctype html><title>fake</title>" + self.to_svg()
+class FakeView:
+    """The picture side: a tiny drawing, one record per step (counted in ``rendered``)."""
+
+    def __init__(self, walkthrough: FakeWalkthrough) -> None:
+        self.w = walkthrough
+
+    def start(self) -> dict:
+        svg = (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="60" '
+            'viewBox="0 0 320 60"><rect width="320" height="60" fill="#b3cdf0"/></svg>'
+        )
+        return {"svg": svg, "n": len(self.w), "details": {}}
+
+    def step(self, i: int) -> dict:
+        self.w.rendered.append(i)
+        step = self.w.steps[i]
+        return {
+            "lit": [],
+            "err": [],
+            "notes": [],
+            "rows": {},
+            "undo": {},
+            "det": {},
+            "undet": {},
+            "focus": [0, 0, 320, 60],
+            "text": step.narration,
+            "source": step.source,
+            "phase": step.phase,
+        }

@@ -44,8 +44,8 @@ def test_lesson5_stepper_reaches_the_final_gradients(
         states.append(read_stepper(page))
 
     narrations = [s["narration"] for s in states]
-    assert any("AccumulateGrad for h" in n and "-64.0" in n for n in narrations)
-    assert any("AccumulateGrad for c" in n and "36.0" in n for n in narrations)
+    assert any("AccumulateGrad of h" in n and "-64.0" in n for n in narrations)
+    assert any("AccumulateGrad of c" in n and "36.0" in n for n in narrations)
     assert "h.grad = -64.0" in narrations[-1] and "c.grad = 36.0" in narrations[-1]
     assert {s["phase"] for s in states} >= {"forward", "backward"}
     assert states[-1]["nextDisabled"]

@@ -47,14 +47,28 @@ def test_starts_at_step_one(make: Callable[[], object]) -> None:
     assert w.phase in s.counter.value
     assert s.prev_button.disabled and s.reset_button.disabled
     assert not s.next_button.disabled
-    assert "<svg" in s.frame.value
+    assert "<svg" in s.frame.start["svg"]
 
 
-def test_next_advances_index_slider_and_narration(make: Callable[[], object]) -> None:
+class Sent:
+    """The custom messages a PictureView sends to the front end."""
+
+    def __init__(self, stepper: Stepper, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.messages: list[dict] = []
+        monkeypatch.setattr(stepper.frame, "send", self.messages.append)
+
+    def last_step(self) -> dict:
+        return self.messages[-1]["steps"][self.messages[-1]["to"]]
+
+
+def test_next_advances_index_slider_and_narration(
+    make: Callable[[], object], monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = make()
     s = Stepper(w)
+    sent = Sent(s, monkeypatch)
     narrations = [s.narration.value]
-    frames = [s.frame.value]
+    frames = []
     s.next_button.click()
     assert w.index == 1 and s.slider.value == 1
     assert f"step 2 / {len(w)}" in s.counter.value
@@ -62,9 +76,11 @@ def test_next_advances_index_slider_and_narration(make: Callable[[], object]) ->
     for _ in range(len(w) - 2):
         s.next_button.click()
         narrations.append(s.narration.value)
-        frames.append(s.frame.value)
+        frames.append(sent.last_step()["text"])
     assert len(set(narrations)) > 1
     assert len(set(frames)) > 1
+    # Next sends the record of the new step only
+    assert all(list(m["steps"]) == [m["to"]] for m in sent.messages)
 
 
 def test_prev_and_reset(make: Callable[[], object]) -> None:
@@ -96,14 +112,18 @@ def test_ends_disable_buttons_and_clamp(make: Callable[[], object]) -> None:
     assert s.prev_button.disabled and not s.next_button.disabled
 
 
-def test_slider_change_updates_everything(make: Callable[[], object]) -> None:
+def test_slider_change_updates_everything(
+    make: Callable[[], object], monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = make()
     s = Stepper(w)
-    frame0, narration0 = s.frame.value, s.narration.value
+    sent = Sent(s, monkeypatch)
+    narration0 = s.narration.value
     last = len(w) - 1
     s.slider.value = last  # what the browser does when Play or the slider moves
     assert w.index == last
-    assert s.frame.value != frame0
+    assert sent.messages[-1]["to"] == last
+    assert sorted(sent.messages[-1]["steps"]) == list(range(1, last + 1))  # for the rows
     assert s.narration.value != narration0
     assert s.next_button.disabled
     assert w.phase in s.counter.value
@@ -142,22 +162,17 @@ def test_text_is_escaped() -> None:
     assert "error" in s.counter.value
 
 
-def test_svg_is_inlined_without_xml_prolog() -> None:
-    s = Stepper(FakeWalkthrough.lesson1())
-    assert "<?xml" not in s.frame.value
-    assert '<svg style="max-width:100%;height:auto"' in s.frame.value
-    assert 'data-step="0"' in s.frame.value
-
-
-def test_frames_come_from_the_walkthrough_cache() -> None:
+def test_a_new_front_end_asks_for_the_steps_it_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
     w = FakeWalkthrough.lesson1()
     s = Stepper(w)
     for _ in range(3):
         s.next_button.click()
-    s.reset_button.click()
-    for _ in range(3):
-        s.next_button.click()
-    assert sorted(w.rendered) == [0, 1, 2, 3]  # each frame rendered once
+    sent = Sent(s, monkeypatch)
+    s.frame._on_msg(s.frame, {"ready": True}, [])
+    assert sent.messages == [{"to": 3}]
+    s.frame._on_msg(s.frame, {"need": [0, 3]}, [])
+    assert sorted(sent.messages[-1]["steps"]) == [0, 1, 2, 3]
+    assert sent.messages[-1]["to"] == 3
 
 
 def test_no_output_widget_and_no_printing(
@@ -177,8 +192,14 @@ def test_no_output_widget_and_no_printing(
     assert captured.out == "" and captured.err == ""
 
 
-def test_frame_and_html_widgets_have_a_layout_width() -> None:
+def test_the_picture_is_an_anywidget_with_its_esm_in_the_package() -> None:
+    import anywidget
+
+    from gradlab.widgets import ESM, PictureView
+
     s = Stepper(FakeWalkthrough.lesson1())
+    assert isinstance(s.frame, PictureView) and isinstance(s.frame, anywidget.AnyWidget)
+    assert ESM.is_file() and "export default" in ESM.read_text()
     assert s.frame.layout.width == "100%"
     assert s.widget is s
     assert isinstance(s, ipywidgets.VBox)
@@ -196,12 +217,41 @@ def test_import_gradlab_does_not_import_ipywidgets() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_full_size_toggle_switches_between_fitted_and_natural_size() -> None:
+def test_full_size_toggle_makes_the_picture_taller(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Stepper(FakeWalkthrough.lesson1())
-    assert "max-width:100%;height:auto" in s.frame.value
+    sent = Sent(s, monkeypatch)
     s.full_size.value = True
-    assert 'style="max-width:none"' in s.frame.value
-    s.next_button.click()  # stays at full size while stepping
-    assert 'style="max-width:none"' in s.frame.value
+    assert sent.messages == [{"tall": True}]
     s.full_size.value = False
-    assert "max-width:100%;height:auto" in s.frame.value
+    assert sent.messages[-1] == {"tall": False}
+
+
+def test_step_messages_do_not_grow_with_the_recording(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What Next sends is bounded by the step, not by the recording's length."""
+    import json
+
+    import gradlab
+
+    def chain(ops: int) -> gradlab.Recording:
+        with gradlab.record() as rec:
+            x0 = gradlab.tensor(1.0, requires_grad=True)
+            x = x0
+            for _ in range(ops // 2):
+                x = x * 1.01 + x0
+            x.backward()
+        return rec
+
+    sizes = {}
+    for ops in (100, 1000):
+        w = gradlab.Walkthrough(chain(ops))
+        s = Stepper(w)
+        sent = Sent(s, monkeypatch)
+        for _ in range(len(w) - 1):  # the 1,000-op walkthrough renders and steps to the end
+            s.next_button.click()
+        assert w.index == len(w) - 1
+        assert "The backward pass is done" in s.narration.value
+        sizes[ops] = max(len(json.dumps(m)) for m in sent.messages)
+        records = [m["steps"][m["to"]] for m in sent.messages]
+        sizes[ops, "elements"] = max(len(r["lit"]) + len(r["rows"]) for r in records)
+    assert sizes[1000] <= sizes[100] * 1.2
+    assert sizes[1000, "elements"] <= sizes[100, "elements"]

@@ -1,4 +1,5 @@
-"""The drawing layer: a plain diagram model, a layered layout and a matplotlib renderer.
+"""The drawing layer: a plain diagram model, a layered layout, SVG written directly and a
+matplotlib renderer for PNG (both from the same scene and layout).
 
 It knows nothing about tensors or autograd; a recorder turns recordings into
 :class:`Scene` objects. Example::
@@ -16,12 +17,26 @@ It knows nothing about tensors or autograd; a recorder turns recordings into
     lay = layout(s)                        # or layout(all_frames): positions never jump
     svg = render_svg(s, lay, Highlight(active={"c.fn"}))
 
-Importing this package imports matplotlib (``gradlab`` itself does not import it).
+The PNG names (``Renderer``, ``render_png``...) import matplotlib on first use; the rest
+does not.
 """
 
+from typing import Any
+
 from .layout import DIRECTIONS, EdgeKey, Layout, Rect, Route, edge_keys, layout
-from .render import DEFAULT_DPI, PALETTE, Renderer, get_renderer, render_png, render_svg
 from .scene import BOX_KINDS, EDGE_KINDS, TENSOR_KINDS, Box, Edge, FrozenMap, Highlight, Scene
+from .svg import PALETTE, edge_id, render_svg
+
+_PNG = ("DEFAULT_DPI", "Renderer", "get_renderer", "render_png")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PNG:
+        from . import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BOX_KINDS",
@@ -40,6 +55,7 @@ __all__ = [
     "Renderer",
     "Route",
     "Scene",
+    "edge_id",
     "edge_keys",
     "get_renderer",
     "layout",

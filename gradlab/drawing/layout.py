@@ -35,6 +35,7 @@ with it, so nothing moves between steps::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,10 @@ CHAIN_WEIGHT = 4.0
 MAX_COLUMNS = 12
 CAPACITIES = (1, 2, 3, 4, 6)  # barriers per column tried (then: unlimited)
 BIG_SCENE = 300  # boxes: from here on, only try one per column and unlimited
+#: boxes: from here on the quick layout (linear time, see :func:`_quick_layout`) is used;
+#: the crossing-minimising one grows faster than linearly with long edges
+QUICK_FROM = 80
+SCREEN = 16 / 9  # the screen shape "auto" aims for
 FAN = 6.0  # between the stubs of several links on one box
 
 
@@ -190,19 +195,24 @@ def layout(
     max_columns: int | None = MAX_COLUMNS,
 ) -> Layout:
     """Lay out ``scene`` (or the union of several frames, each box sized to fit all its
-    versions) with forward tensors flowing ``"LR"`` (left to right) or ``"TB"``.
+    versions) with forward tensors flowing ``"LR"`` (left to right) or ``"TB"``; with
+    ``"auto"``, the one whose shape is closer to a 16:9 screen.
 
     Each computed tensor gets a column of its own, so that no dashed ``grad_fn`` link
     crosses an edge. When that would make more than ``max_columns`` columns, computed
     tensors share columns (as few per column as keep within ``max_columns``, or within
     the graph's depth) and some links cross edges. ``max_columns=None`` never shares.
     """
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if direction not in (*DIRECTIONS, "auto"):
+        raise ValueError(f"direction must be one of {DIRECTIONS} or 'auto', got {direction!r}")
     if max_columns is not None and max_columns < 1:
         raise ValueError(f"max_columns must be at least 1 or None, got {max_columns!r}")
     scenes = [scene] if isinstance(scene, Scene) else list(scene)
-    return _Layouter(scenes, direction, max_columns).run()
+    if direction != "auto":
+        return _Layouter(scenes, direction, max_columns).run()
+    lr = _Layouter(scenes, "LR", max_columns).run()
+    tb = _Layouter(scenes, "TB", max_columns).run()
+    return min((lr, tb), key=lambda lay: abs(math.log(lay.width / lay.height / SCREEN)))
 
 
 class _Layouter:
@@ -920,6 +930,8 @@ class _Layouter:
 
     def run(self) -> Layout:
         self._groups()
+        if len(self.order) >= QUICK_FROM:
+            return self._quick()
         self._dag()
         self._columns()
         self._balance()
@@ -963,6 +975,155 @@ class _Layouter:
             band=band,
             columns=FrozenMap(self.col),
         )
+
+    # ---- the quick layout for big graphs ----------------------------------------------
+
+    def _quick(self) -> Layout:
+        """Linear-time layout for big graphs: longest-path columns of the groups,
+        one barycenter pass for the order in a column, boxes stacked in each band, edges
+        as S-curves between their columns (long edges may pass over boxes), links
+        straight down their column."""
+        succ: dict[str, list[str]] = {g: [] for g in self.groups}
+        for _, e in self.edges:
+            if e.kind == "forward" and not self.is_node[e.src] and not self.is_node[e.dst]:
+                a, b = self.group[e.src], self.group[e.dst]
+            elif e.kind == "next" and self.is_node[e.src] and self.is_node[e.dst]:
+                a, b = self.group[e.dst], self.group[e.src]
+            else:
+                continue
+            if a != b:
+                succ[a].append(b)
+        order = _topological(self.groups, succ)  # drops the edges that close a cycle
+        pred: dict[str, list[str]] = {g: [] for g in self.groups}
+        for g in self.groups:
+            for t in succ[g]:
+                pred[t].append(g)
+        col: dict[str, int] = {}
+        for g in order:
+            col[g] = max((col[p] + 1 for p in pred[g]), default=0)
+        for g in self.groups:  # sources right before their first use
+            if not pred[g] and succ[g]:
+                col[g] = min(col[s] for s in succ[g]) - 1
+        remap = {c: i for i, c in enumerate(sorted(set(col.values())))}
+        col = {g: remap[c] for g, c in col.items()}
+        ncols = len(remap)
+        rank: dict[str, float] = {}
+        members: list[list[str]] = [[] for _ in range(ncols)]
+        for g in sorted(self.groups, key=lambda g: (col[g], self.order[g])):
+            preds = [rank[p] for p in pred[g] if p in rank]
+            rank[g] = sum(preds) / len(preds) if preds else len(members[col[g]])
+            members[col[g]].append(g)
+        for gs in members:
+            gs.sort(key=lambda g: (rank[g], self.order[g]))
+            for i, g in enumerate(gs):
+                rank[g] = i
+        self.col = {k: col[self.group[k]] for k in self.order}
+        tb = [[k for g in gs for k in self.tensors_of[g]] for gs in members]
+        nb = [[k for g in gs for k in self.nodes_of[g]] for gs in members]
+        v: dict[str, float] = {}
+        t_ext = 0.0
+        for seq in tb:
+            p = 0.0
+            for k in seq:
+                v[k] = p
+                p += self.dv[k] + SEP
+            t_ext = max(t_ext, p - SEP if seq else 0.0)
+        n_lo = t_ext + BAND_GAP if t_ext > 0 else 0.0
+        n_hi = n_lo
+        for seq in nb:
+            p = n_lo
+            for k in seq:
+                v[k] = p
+                p += self.dv[k] + SEP
+            n_hi = max(n_hi, p - SEP if seq else n_lo)
+        widths = [0.0] * ncols
+        for k in self.order:
+            widths[self.col[k]] = max(widths[self.col[k]], self.du[k])
+        gap = GAP[self.direction]
+        cu0, u = [], MARGIN
+        for c in range(ncols):
+            cu0.append(u)
+            u += widths[c] + gap
+        u0 = {k: cu0[self.col[k]] + (widths[self.col[k]] - self.du[k]) / 2 for k in self.order}
+        lr = self.direction == "LR"
+
+        def xy(p: Point) -> Point:
+            return (p[0], p[1] + MARGIN) if lr else (p[1] + MARGIN, p[0])
+
+        def rect(k: str) -> Rect:
+            (x, y), du, dv = xy((u0[k], v[k])), self.du[k], self.dv[k]
+            return Rect(x, y, du, dv) if lr else Rect(x, y, dv, du)
+
+        rects = {k: rect(k) for k in self.order}
+        routes: dict[EdgeKey, Route] = {}
+        for i, e in self.edges:
+            cs, cd = self.col[e.src], self.col[e.dst]
+            rightwards = e.kind == "forward" and cs < cd
+            leftwards = e.kind == "next" and cd < cs
+            if rightwards or leftwards:
+                s_u = u0[e.src] + (self.du[e.src] if rightwards else 0.0)
+                d_u = u0[e.dst] + (0.0 if rightwards else self.du[e.dst])
+                p = (s_u, v[e.src] + self.dv[e.src] / 2)
+                q = (d_u, v[e.dst] + self.dv[e.dst] / 2)
+                seg = _Layouter._curve(p, q)
+                seg = tuple(xy(pt) for pt in seg)
+                routes[self.keys[i]] = Route(e.kind, (seg,), _bezier(seg, 0.5))
+            elif self._is_link(e) and cs == cd:
+                t, n = (e.src, e.dst) if e.kind == "grad_fn" else (e.dst, e.src)
+                cu = u0[t] + self.du[t] / 2
+                pts = [xy((cu, v[t] + self.dv[t])), xy((cu, v[n]))]
+                if e.kind == "variable":
+                    pts.reverse()
+                mid = ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
+                routes[self.keys[i]] = Route(e.kind, ((pts[0], pts[1]),), mid)
+            else:
+                routes[self.keys[i]] = fallback_route(e.kind, rects[e.src], rects[e.dst])
+        width_u = u - gap + MARGIN
+        width_v = max(t_ext, n_hi) + 2 * MARGIN
+        band = None
+        if any(self.is_node.values()):
+            lo, hi = n_lo + MARGIN - 14.0, n_hi + MARGIN + 14.0
+            band = Rect(0.0, lo, width_u, hi - lo) if lr else Rect(lo, 0.0, hi - lo, width_u)
+        w, h = (width_u, width_v) if lr else (width_v, width_u)
+        return Layout(
+            direction=self.direction,
+            width=round(w, 2),
+            height=round(h, 2),
+            boxes=FrozenMap(rects),
+            routes=FrozenMap(routes),
+            band=band,
+            columns=FrozenMap(self.col),
+        )
+
+
+def _topological(nodes: list[str], succ: dict[str, list[str]]) -> list[str]:
+    """``nodes`` in topological order of ``succ`` (depth-first, iterative); an edge that
+    closes a cycle is removed from ``succ``."""
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    out: list[str] = []
+    for root in nodes:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, 0)]
+        while stack:
+            g, i = stack[-1]
+            kids = succ[g]
+            if i < len(kids):
+                stack[-1] = (g, i + 1)
+                k = kids[i]
+                if state.get(k) == 1:  # back edge: drop it
+                    kids.pop(i)
+                    stack[-1] = (g, i)
+                elif k not in state:
+                    state[k] = 1
+                    stack.append((k, 0))
+            else:
+                state[g] = 2
+                out.append(g)
+                stack.pop()
+    out.reverse()
+    return out
 
 
 _TRIAL_STATE = (

@@ -24,7 +24,6 @@ current look, so a step that changes two boxes re-renders two boxes::
 
 from __future__ import annotations
 
-import io
 import math
 import struct
 import threading
@@ -32,7 +31,7 @@ import warnings
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +50,7 @@ from matplotlib.transforms import Affine2D, Transform
 from . import _text as tx
 from .layout import EdgeKey, Layout, Rect, Route, edge_keys, fallback_route
 from .scene import Box, Edge, Highlight, Scene
+from .svg import edge_id
 
 __all__ = [
     "DEFAULT_DPI",
@@ -59,7 +59,6 @@ __all__ = [
     "Renderer",
     "get_renderer",
     "render_png",
-    "render_svg",
 ]
 
 DEFAULT_DPI = 100
@@ -135,7 +134,6 @@ _RC.update(
         "figure.facecolor": "white",
     }
 )
-_SVG_META = {"Date": None, "Creator": None}
 _TILE_BYTES = 32 * 2**20  # bitmaps kept per renderer (boxes' looks, labels, legend)
 _FRAME_CACHE = 16  # whole frames kept per renderer (a stepper going back and forth)
 
@@ -420,27 +418,30 @@ class Renderer:
 
     # ---- per frame ---------------------------------------------------------------------
 
-    def _apply(self, scene: Scene, hl: Highlight) -> list[_EdgeArt]:
+    def _apply(self, scene: Scene, hl: Highlight, labels: Mapping[str, str]) -> list[_EdgeArt]:
         present = {b.key for b in scene.boxes if b.key in self.boxes}
         for key, art in self.boxes.items():
             self._set_box(key, art, scene.get(key) if key in present else None, hl)
         shown: set[EdgeKey] = set()
+        by_key: dict[EdgeKey, Edge] = {}
         extra: list[_EdgeArt] = []
         for key, edge in zip(edge_keys(scene.edges), scene.edges):
             if edge.src not in present or edge.dst not in present:
                 continue
             if key in self.edges:
                 shown.add(key)
+                by_key[key] = edge
             else:  # not routed by the layout: a temporary best-effort curve
                 rect = self.layout.rect
                 art = self._edge_art(
                     fallback_route(edge.kind, rect(edge.src), rect(edge.dst)), edge.label
                 )
-                self._set_edge(art, edge, hl)
+                self._set_edge(art, edge, hl, labels.get(edge_id(edge, key[4]), ""))
                 extra.append(art)
         for key, art in self.edges.items():
-            e = Edge(key[0], key[1], key[2], key[3]) if key in shown else None
-            self._set_edge(art, e, hl)
+            e = by_key.get(key)
+            note = labels.get(edge_id(e, key[4]), "") if e is not None else ""
+            self._set_edge(art, e, hl, note)
         return extra
 
     def _set_box(self, key: str, art: _BoxArt, box: Box | None, hl: Highlight) -> None:
@@ -510,10 +511,10 @@ class Renderer:
             art.note.set_color(ERROR if error else TEXT)
         art.note.set_visible(bool(note))
 
-    def _set_edge(self, art: _EdgeArt, edge: Edge | None, hl: Highlight) -> None:
+    def _set_edge(self, art: _EdgeArt, edge: Edge | None, hl: Highlight, label: str) -> None:
         pair = (edge.src, edge.dst) if edge is not None else None
-        active = pair in hl.active_edges
-        note = hl.edge_notes.get(pair, "") if pair is not None else ""
+        active = pair in hl.active_edges or bool(label)
+        note = label or (hl.edge_notes.get(pair, "") if pair is not None else "")
         state = (edge is not None, active, note)
         if state == art.state:
             return
@@ -591,9 +592,11 @@ class Renderer:
 
     # ---- output ------------------------------------------------------------------------
 
-    def _render(self, scene: Scene, highlight: Highlight | None, fmt: str, dpi: float) -> bytes:
+    def _render(
+        self, scene: Scene, highlight: Highlight | None, dpi: float, labels: Mapping[str, str]
+    ) -> bytes:
         hl = highlight if highlight is not None else Highlight()
-        fkey = (scene, hl, fmt, float(dpi))
+        fkey = (scene, hl, tuple(sorted(labels.items())), float(dpi))
         with self._lock:
             hit = self._frames.get(fkey)
             if hit is not None:
@@ -601,9 +604,9 @@ class Renderer:
                 return hit
             with _rc(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. a glyph missing from the font
-                extra = self._apply(scene, hl)
+                extra = self._apply(scene, hl, labels)
                 try:
-                    out = self._svg() if fmt == "svg" else self._png(dpi)
+                    out = self._png(dpi)
                 finally:
                     for art in extra:
                         for a in (art.line, art.head, art.label, art.note):
@@ -613,11 +616,6 @@ class Renderer:
             while len(self._frames) > _FRAME_CACHE:
                 self._frames.popitem(last=False)
             return out
-
-    def _svg(self) -> bytes:
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="svg", metadata=_SVG_META)
-        return buf.getvalue()
 
     def _png(self, dpi: float) -> bytes:
         if self.fig.dpi != dpi:
@@ -636,15 +634,16 @@ class Renderer:
         inches2 = (self.width / 72) * (self.height / 72)
         return float(max(36, min(DEFAULT_DPI, math.floor(math.sqrt(MAX_PNG_PIXELS / inches2)))))
 
-    def svg(self, scene: Scene, highlight: Highlight | None = None) -> str:
-        """The frame as an SVG document (text kept as text)."""
-        return self._render(scene, highlight, "svg", 72.0).decode("utf-8")
-
     def png(
-        self, scene: Scene, highlight: Highlight | None = None, dpi: float | None = None
+        self,
+        scene: Scene,
+        highlight: Highlight | None = None,
+        dpi: float | None = None,
+        edge_labels: Mapping[str, str] | None = None,
     ) -> bytes:
-        """The frame as PNG bytes (opaque RGBA, no metadata) at :meth:`png_dpi` (``dpi``)."""
-        return self._render(scene, highlight, "png", self.png_dpi(dpi))
+        """The frame as PNG bytes (opaque RGBA, no metadata) at :meth:`png_dpi` (``dpi``);
+        ``edge_labels`` put a value on the edge with that id (see ``svg.edge_id``)."""
+        return self._render(scene, highlight, self.png_dpi(dpi), edge_labels or {})
 
     @property
     def size(self) -> tuple[float, float]:
@@ -744,20 +743,14 @@ def get_renderer(layout: Layout, legend: bool = True) -> Renderer:
     return r
 
 
-def render_svg(
-    scene: Scene, layout: Layout, highlight: Highlight | None = None, legend: bool = True
-) -> str:
-    """``scene`` drawn at the positions of ``layout``, as an SVG document."""
-    return get_renderer(layout, legend).svg(scene, highlight)
-
-
 def render_png(
     scene: Scene,
     layout: Layout,
     highlight: Highlight | None = None,
     legend: bool = True,
     dpi: float | None = None,
+    edge_labels: Mapping[str, str] | None = None,
 ) -> bytes:
     """``scene`` drawn at the positions of ``layout``, as PNG bytes (``dpi=None``:
     :data:`DEFAULT_DPI`, lower for pictures beyond :data:`MAX_PNG_PIXELS`)."""
-    return get_renderer(layout, legend).png(scene, highlight, dpi)
+    return get_renderer(layout, legend).png(scene, highlight, dpi, edge_labels)

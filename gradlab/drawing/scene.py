@@ -127,12 +127,16 @@ class Box:
 
 @dataclass(frozen=True)
 class Edge:
-    """A directed edge between two box keys; ``kind`` is one of :data:`EDGE_KINDS`."""
+    """A directed edge between two box keys; ``kind`` is one of :data:`EDGE_KINDS`.
+
+    ``position`` is, for a ``next`` edge, its slot in the source node's
+    ``next_functions``: it tells parallel edges between the same two nodes apart."""
 
     src: str
     dst: str
     kind: str
     label: str = ""
+    position: int = -1
 
     def __post_init__(self) -> None:
         if self.kind not in EDGE_KINDS:

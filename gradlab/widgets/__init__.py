@@ -1,7 +1,9 @@
-"""Jupyter widgets for gradlab, built from stock ipywidgets only (no front-end build).
+"""Jupyter widgets for gradlab: stock ipywidgets for the controls and text, and one
+anywidget (``stepper.js``, plain ESM shipped in the package, no front-end build) for the
+picture: the drawing is sent once, then each step's small changes.
 
-This is the only gradlab module that imports ipywidgets; ``import gradlab`` loads it lazily,
-on first use of ``gradlab.widgets``.
+This is the only gradlab module that imports ipywidgets and anywidget; ``import gradlab``
+loads it lazily, on first use of ``gradlab.widgets``.
 
 >>> import gradlab
 >>> with gradlab.record() as rec:                       # doctest: +SKIP
@@ -14,19 +16,30 @@ on first use of ``gradlab.widgets``.
 from __future__ import annotations
 
 import html
-import re
+from pathlib import Path
 from typing import Any, Protocol
 
+import anywidget
 import ipywidgets as widgets
+import traitlets
 
-__all__ = ["Stepper", "WalkthroughLike"]
+__all__ = ["PictureView", "Stepper", "WalkthroughLike"]
+
+#: the front end of the picture, shared with the page ``Walkthrough.to_html()`` writes
+ESM = Path(__file__).with_name("stepper.js")
 
 #: Milliseconds between steps while playing: slow enough to read a step on a projector.
 PLAY_INTERVAL_MS = 1500
 
-_SVG_START = re.compile(r"<svg\b", re.IGNORECASE)
-
 _PHASE_COLOURS = {"forward": "#3a3a3a", "backward": "#2f5f98", "error": "#b3261e"}
+
+
+class StepViewLike(Protocol):
+    """What :class:`PictureView` needs: the drawing once, then one record per step."""
+
+    def start(self) -> dict[str, Any]: ...
+
+    def step(self, i: int) -> dict[str, Any]: ...
 
 
 class WalkthroughLike(Protocol):
@@ -36,28 +49,48 @@ class WalkthroughLike(Protocol):
     narration: str
     source: str
     phase: str
+    view: StepViewLike
 
     def __len__(self) -> int: ...
 
     def goto(self, i: int) -> None: ...
 
-    def frame_svg(self, i: int) -> str: ...
 
+class PictureView(anywidget.AnyWidget):
+    """The walkthrough's picture: focus view, overview, zoom and pan, click for values.
 
-def _inline_svg(svg: str, fit: bool = True) -> str:
-    """Make an SVG document embeddable in HTML: drop the XML prolog and, with ``fit``, let
-    it shrink to the available width (else it keeps its own size and the frame scrolls).
+    The front end gets the drawing once (``start``); :meth:`show` then sends only the
+    records of the steps between the last shown step and the new one (one for Next).
+    A front end that lacks records (a new view of the same widget) asks for them."""
 
-    >>> _inline_svg('<?xml version="1.0"?><svg width="10pt"></svg>')
-    '<svg style="max-width:100%;height:auto" width="10pt"></svg>'
-    >>> _inline_svg('<?xml version="1.0"?><svg width="10pt"></svg>', fit=False)
-    '<svg style="max-width:none" width="10pt"></svg>'
-    """
-    match = _SVG_START.search(svg)
-    if match is None:
-        return svg
-    style = "max-width:100%;height:auto" if fit else "max-width:none"
-    return f'<svg style="{style}"' + svg[match.end() :]
+    _esm = ESM
+    start = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, view: StepViewLike, index: int = 0, **kwargs: Any) -> None:
+        super().__init__(start=view.start(), **kwargs)
+        self.view = view
+        self.index = index
+        self.on_msg(self._on_msg)
+
+    def show(self, i: int) -> None:
+        """Move the picture to step ``i``."""
+        lo, hi = (self.index + 1, i) if i > self.index else (i, self.index)
+        self.index = i
+        self._send_steps(lo, hi)
+
+    def set_tall(self, tall: bool) -> None:
+        """A taller focus view (the Full size toggle)."""
+        self.send({"tall": bool(tall)})
+
+    def _send_steps(self, lo: int, hi: int) -> None:
+        self.send({"steps": {k: self.view.step(k) for k in range(lo, hi + 1)}, "to": self.index})
+
+    def _on_msg(self, _: Any, content: Any, buffers: Any) -> None:
+        if isinstance(content, dict) and "need" in content:
+            lo, hi = (int(v) for v in content["need"])
+            self._send_steps(max(lo, 0), hi)
+        elif isinstance(content, dict) and content.get("ready"):
+            self.send({"to": self.index})
 
 
 class Stepper(widgets.VBox):
@@ -106,19 +139,19 @@ class Stepper(widgets.VBox):
         self.full_size = widgets.ToggleButton(
             value=False,
             description="Full size",
-            tooltip="Show the picture at its full size (scroll to move around)",
+            tooltip="A taller picture (wheel to zoom, drag to move around)",
             layout=widgets.Layout(width="auto", min_width="6em"),
         )
         self.source = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.narration = widgets.HTML(layout=widgets.Layout(width="100%"))
-        self.frame = widgets.HTML(layout=widgets.Layout(width="100%", overflow="auto"))
+        self.frame = PictureView(walkthrough.view, start, layout=widgets.Layout(width="100%"))
         self._link = widgets.jslink((self.play, "value"), (self.slider, "value"))
 
         self.prev_button.on_click(lambda _: self._go(self.walkthrough.index - 1))
         self.next_button.on_click(lambda _: self._go(self.walkthrough.index + 1))
         self.reset_button.on_click(lambda _: self._go(0))
         self.slider.observe(self._on_slider, names="value")
-        self.full_size.observe(lambda _: self._show_frame(), names="value")
+        self.full_size.observe(lambda c: self.frame.set_tall(c["new"]), names="value")
 
         controls = widgets.HBox(
             [
@@ -152,11 +185,6 @@ class Stepper(widgets.VBox):
         self.walkthrough.goto(start)
         self.refresh()
 
-    def _show_frame(self) -> None:
-        w = self.walkthrough
-        svg = _inline_svg(w.frame_svg(int(w.index)), fit=not self.full_size.value) if len(w) else ""
-        self.frame.value = f'<div class="gradlab-frame" style="max-width:100%">{svg}</div>'
-
     def __repr__(self) -> str:
         """A short, stable text (shown where widgets cannot render, compared by nbval)."""
         return f"Stepper({len(self.walkthrough)} steps; run the notebook to step through them)"
@@ -188,7 +216,7 @@ class Stepper(widgets.VBox):
         phase = str(w.phase)
         colour = _PHASE_COLOURS.get(phase, "#3a3a3a")
         # The counter is set last, so a front end showing the new counter has the rest too.
-        self._show_frame()
+        self.frame.show(i)
         narration = html.escape(str(w.narration)).replace("\n", "<br>")
         self.narration.value = (
             '<div style="font-size:1.15em;line-height:1.45;margin:0.2em 0 0.4em 0;'
