@@ -83,7 +83,7 @@ class Frame:
 class Timeline:
     """Where every tensor and node of a recording stands at any frame.
 
-    ``record(i, changed)`` feeds the states a step changed, frame by frame, in order."""
+    ``record(i, changed)`` feeds the states each step changed, frame by frame, in order."""
 
     def __init__(self, recording: Recording) -> None:
         self.recording = recording
@@ -97,10 +97,11 @@ class Timeline:
         self._names: dict[str, str] = {}
         self._frame_of_step: list[int] = []
 
-    def record(self, i: int, step: Step) -> None:
-        """Learn what ``step`` changed; it is shown as (or folded into) frame ``i``."""
+    def record(self, i: int, changed: Mapping[str, TensorState]) -> None:
+        """Learn the states a step changed; it is shown as (or folded into) frame ``i``
+        (steps come in order, one call each)."""
         self._frame_of_step.append(i)
-        for key, state in step.changed.items():
+        for key, state in changed.items():
             frames, states = self._frames.setdefault(key, []), self._states.setdefault(key, [])
             if frames and frames[-1] == i:
                 states[-1] = state

@@ -194,7 +194,7 @@ def _frames(rec: Recording, timeline: Timeline) -> list[Frame]:
     frames: list[Frame] = []
     for step in rec.steps:
         i = len(frames)
-        timeline.record(i, step)
+        timeline.record(i, step.changed)
         if step.kind == "NodeExecuted":
             key = rec.key_of(step.event.node)
             if key is not None and rec.nodes[key].variable is not None:
