@@ -7,6 +7,8 @@ and reduced to plain data by :func:`tests.outcome.outcome`.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import warnings
 
 import numpy as np
@@ -266,4 +268,45 @@ BOOLS = [
 
 @pytest.mark.parametrize("name,program", BOOLS, ids=[p[0] for p in BOOLS])
 def test_bool_tensors_like_torch(torch, name, program):
+    _same(torch, program)
+
+
+# --- every dtype against every dtype and Python number: result dtypes, values, errors -----
+
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+SAMPLES = {"bool": [True, False, True], "uint8": [0, 3, 250]}
+NUMBERS = {"int": 2, "negative_int": -1, "big_int": 1000, "float": 0.5, "True": True}
+OPERATORS = {
+    "plus": operator.add,
+    "minus": operator.sub,
+    "times": operator.mul,
+    "over": operator.truediv,
+    "power": operator.pow,
+}
+
+
+def _sample(L, dtype, zero_d=False):
+    values = SAMPLES.get(dtype, [-3, 0, 2] if "int" in dtype else [-1.5, 0.0, 2.0])
+    return L.tensor(values[1] if zero_d else values, dtype=getattr(L, dtype))
+
+
+def _grid():
+    for (name, op), a in itertools.product(OPERATORS.items(), DTYPES):
+        for b in DTYPES:
+            yield f"{a}_{name}_{b}", lambda L, a=a, b=b, op=op: op(_sample(L, a), _sample(L, b))
+            yield (
+                f"{a}_{name}_0d_{b}",
+                lambda L, a=a, b=b, op=op: op(_sample(L, a), _sample(L, b, zero_d=True)),
+            )
+        for number_name, number in NUMBERS.items():
+            yield f"{a}_{name}_{number_name}", lambda L, a=a, n=number, op=op: op(_sample(L, a), n)
+            yield f"{number_name}_{name}_{a}", lambda L, a=a, n=number, op=op: op(n, _sample(L, a))
+
+
+GRID = list(_grid())
+
+
+@pytest.mark.parametrize("name,program", GRID, ids=[g[0] for g in GRID])
+def test_dtype_grid_like_torch(torch, name, program):
+    """uint8 3 + -1 wraps to 2, int8 ** True stays int8, bool - anything raises, ..."""
     _same(torch, program)
