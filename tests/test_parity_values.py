@@ -310,3 +310,41 @@ GRID = list(_grid())
 def test_dtype_grid_like_torch(torch, name, program):
     """uint8 3 + -1 wraps to 2, int8 ** True stays int8, bool - anything raises, ..."""
     _same(torch, program)
+
+
+ONE_TENSOR = {
+    "exp": lambda L, t: t.exp(),
+    "log": lambda L, t: t.log(),
+    "tanh": lambda L, t: t.tanh(),
+    "sigmoid": lambda L, t: t.sigmoid(),
+    "relu": lambda L, t: t.relu(),
+    "abs": lambda L, t: t.abs(),
+    "sqrt": lambda L, t: t.sqrt(),
+    "reciprocal": lambda L, t: t.reciprocal(),
+    "neg": lambda L, t: -t,
+    "pos": lambda L, t: +t,
+    "sum": lambda L, t: t.sum(),
+    "sum_0_keepdim": lambda L, t: t.sum(0, keepdim=True),
+    "mean": lambda L, t: t.mean(),
+    "equal_0": lambda L, t: t == 0,
+    "less_1.5": lambda L, t: t < 1.5,
+    "matmul": lambda L, t: t @ t,
+    "cat_with_float": lambda L, t: L.cat([t, L.ones(1)]),
+    "float_of_one": lambda L, t: float(t[1]),
+    "int_of_one": lambda L, t: int(t[1]),
+    "item": lambda L, t: t[0].item(),
+    "fill_": lambda L, t: t.fill_(2.5),
+    "add_": lambda L, t: t.add_(1),
+    "mul_float_": lambda L, t: t.mul_(2.5),
+    "div_": lambda L, t: t.div_(2),
+    "setitem_float": lambda L, t: t.__setitem__(0, 7.9) or t,
+}
+ONE_TENSOR_GRID = [
+    (f"{name}_{dtype}", lambda L, f=f, d=dtype: f(L, _sample(L, d)))
+    for (name, f), dtype in itertools.product(ONE_TENSOR.items(), DTYPES)
+]
+
+
+@pytest.mark.parametrize("name,program", ONE_TENSOR_GRID, ids=[g[0] for g in ONE_TENSOR_GRID])
+def test_one_tensor_ops_on_every_dtype_like_torch(torch, name, program):
+    _same(torch, program)
