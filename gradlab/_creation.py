@@ -133,13 +133,24 @@ def arange(
             )
     if end is None:
         start, end = 0, start
-    _check_range(start, end, step)
     if dtype is None:
         target = _dtype.result_type(start, end, step)
         target = np.dtype(np.int64) if target.kind in "iub" else target
     else:
-        target = _dtype.to_numpy(dtype, "arange")
+        target = _not_bool(_dtype.to_numpy(dtype, "arange"), "arange_cpu")
+        if target == np.int64:  # PyTorch reads the bounds and step as int64 then
+            start, end, step = int(start), int(end), int(step)
+            if not step:
+                raise ValueError("step must be nonzero")
+    _check_range(start, end, step)
     return _new(np.arange(start, end, step, dtype=target), requires_grad)
+
+
+def _not_bool(target: np.dtype, kernel: str) -> np.dtype:
+    """``target``, or PyTorch's error for a creation function without a bool version."""
+    if target.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    return target
 
 
 def _check_range(start: Any, end: Any, step: Any) -> None:
@@ -164,18 +175,28 @@ def linspace(
         )
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _new(np.linspace(start, end, steps, dtype=_float(dtype, "linspace")), requires_grad)
+    target = _not_bool(_float(dtype, "linspace"), "linspace_cpu")
+    return _new(np.linspace(start, end, steps, dtype=target), requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1) (seeded by ``manual_seed``)."""
-    return _new(_rng.random(_size("rand", size)).astype(_float(dtype, "rand")), requires_grad)
+    target = _random_float(_float(dtype, "rand"), "check_uniform_bounds")
+    return _new(_rng.random(_size("rand", size)).astype(target), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers (seeded by ``manual_seed``)."""
-    shape = _size("randn", size)
-    return _new(_rng.standard_normal(shape).astype(_float(dtype, "randn")), requires_grad)
+    target = _random_float(_float(dtype, "randn"), "normal_kernel_cpu")
+    return _new(_rng.standard_normal(_size("randn", size)).astype(target), requires_grad)
+
+
+def _random_float(target: np.dtype, kernel: str) -> np.dtype:
+    """``target``, or PyTorch's error: random numbers come in floating dtypes only."""
+    if target.kind != "f":
+        name = _dtype.SCALAR_NAMES[target.name]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+    return target
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

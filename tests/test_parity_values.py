@@ -348,3 +348,59 @@ ONE_TENSOR_GRID = [
 @pytest.mark.parametrize("name,program", ONE_TENSOR_GRID, ids=[g[0] for g in ONE_TENSOR_GRID])
 def test_one_tensor_ops_on_every_dtype_like_torch(torch, name, program):
     _same(torch, program)
+
+
+# --- creation functions with every dtype ------------------------------------------------
+
+DATA = {
+    "floats": [0.1, -2.5],
+    "ints": [3, -4],
+    "bools": [True, False],
+    "int_and_float": [1, 2.5],
+    "bool_and_int": [True, 3],
+    "rows": [[0.1, 2], [3, 4]],
+    "float": 0.3,
+    "int": 7,
+    "bool": True,
+    "numpy_float32": np.float32(0.1),
+    "numpy_int8": np.int8(-3),
+    "large_ints": [2**40, 1],
+    "very_negative": [-(2**62)],
+    "empty": [],
+    "empty_row": [[]],
+    "float16_array": np.array([1.5], np.float16),
+}
+CREATION_DTYPES = [None, *DTYPES]
+
+
+def _creation_grid():
+    for (name, data), dtype in itertools.product(DATA.items(), CREATION_DTYPES):
+        yield f"tensor_{name}_{dtype}", lambda L, x=data, d=dtype: L.tensor(x, dtype=_dt(L, d))
+    makers = {
+        "zeros": lambda L, d: L.zeros(2, dtype=d),
+        "ones": lambda L, d: L.ones((2,), dtype=d),
+        "full_float": lambda L, d: L.full((2,), 1.5, dtype=d),
+        "full_int": lambda L, d: L.full((2,), 3, dtype=d),
+        "full_bool": lambda L, d: L.full((2,), True, dtype=d),
+        "arange_ints": lambda L, d: L.arange(0, 5, 2, dtype=d),
+        "arange_floats": lambda L, d: L.arange(0, 1, 0.25, dtype=d),
+        "linspace": lambda L, d: L.linspace(0, 1, 5, dtype=d),
+        "zeros_like": lambda L, d: L.zeros_like(L.tensor([1, 2]), dtype=d),
+        "rand": lambda L, d: L.rand(2, dtype=d).shape,
+        "randn": lambda L, d: L.randn(2, dtype=d).dtype,
+        "zeros_requires_grad": lambda L, d: L.zeros(2, dtype=d, requires_grad=True),
+    }
+    for (name, make), dtype in itertools.product(makers.items(), CREATION_DTYPES):
+        yield f"{name}_{dtype}", lambda L, m=make, d=dtype: m(L, _dt(L, d))
+
+
+def _dt(L, dtype):
+    return None if dtype is None else getattr(L, dtype)
+
+
+CREATION_GRID = list(_creation_grid())
+
+
+@pytest.mark.parametrize("name,program", CREATION_GRID, ids=[g[0] for g in CREATION_GRID])
+def test_creation_with_every_dtype_like_torch(torch, name, program):
+    _same(torch, program)
