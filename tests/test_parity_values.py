@@ -2,7 +2,8 @@
 data parsed straight into the target dtype, torch's integer powers, torch's type promotion
 for joins, gradients cast back to each input's dtype, empty and keepdim reductions, and
 ops refused on bool tensors. Each program is written once for ``L`` in (gradlab, torch)
-and reduced to plain data by :func:`tests.outcome.outcome`.
+and reduced to plain data by :func:`tests.outcome.outcome`; torch's side comes from the
+``oracle`` fixture (live, or recorded in tests/torch_expected/).
 """
 
 from __future__ import annotations
@@ -49,13 +50,13 @@ PARSING = [
 ]
 
 
-def _same(torch, program):
-    assert outcome(gradlab, program) == outcome(torch, program)
+def _same(oracle, program):
+    assert outcome(gradlab, program) == oracle(lambda torch: outcome(torch, program))
 
 
 @pytest.mark.parametrize("name,program", PARSING, ids=[p[0] for p in PARSING])
-def test_python_data_parsed_like_torch(torch, name, program):
-    _same(torch, program)
+def test_python_data_parsed_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 # --- powers: zero bases, integer exponents, bools --------------------------------------
@@ -110,8 +111,8 @@ POWERS = [
 
 
 @pytest.mark.parametrize("name,program", POWERS, ids=[p[0] for p in POWERS])
-def test_powers_like_torch(torch, name, program):
-    _same(torch, program)
+def test_powers_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 def test_no_numpy_warning_from_powers():
@@ -185,13 +186,13 @@ GRAD_DTYPES = [
 
 
 @pytest.mark.parametrize("name,program", JOINS, ids=[p[0] for p in JOINS])
-def test_joins_promote_like_torch(torch, name, program):
-    _same(torch, program)
+def test_joins_promote_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 @pytest.mark.parametrize("name,join", GRAD_DTYPES, ids=[p[0] for p in GRAD_DTYPES])
-def test_gradients_in_each_inputs_dtype(torch, name, join):
-    _same(torch, _hooked(join))
+def test_gradients_in_each_inputs_dtype(oracle, name, join):
+    _same(oracle, _hooked(join))
 
 
 # --- reductions over no dims, None, and keepdim ---------------------------------------
@@ -231,8 +232,8 @@ REDUCTIONS = [
 
 
 @pytest.mark.parametrize("name,program", REDUCTIONS, ids=[p[0] for p in REDUCTIONS])
-def test_reductions_like_torch(torch, name, program):
-    _same(torch, program)
+def test_reductions_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 # --- ops refused on bool tensors -------------------------------------------------------
@@ -267,8 +268,8 @@ BOOLS = [
 
 
 @pytest.mark.parametrize("name,program", BOOLS, ids=[p[0] for p in BOOLS])
-def test_bool_tensors_like_torch(torch, name, program):
-    _same(torch, program)
+def test_bool_tensors_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 # --- every dtype against every dtype and Python number: result dtypes, values, errors -----
@@ -307,9 +308,9 @@ GRID = list(_grid())
 
 
 @pytest.mark.parametrize("name,program", GRID, ids=[g[0] for g in GRID])
-def test_dtype_grid_like_torch(torch, name, program):
+def test_dtype_grid_like_torch(oracle, name, program):
     """uint8 3 + -1 wraps to 2, int8 ** True stays int8, bool - anything raises, ..."""
-    _same(torch, program)
+    _same(oracle, program)
 
 
 ONE_TENSOR = {
@@ -346,8 +347,8 @@ ONE_TENSOR_GRID = [
 
 
 @pytest.mark.parametrize("name,program", ONE_TENSOR_GRID, ids=[g[0] for g in ONE_TENSOR_GRID])
-def test_one_tensor_ops_on_every_dtype_like_torch(torch, name, program):
-    _same(torch, program)
+def test_one_tensor_ops_on_every_dtype_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 # --- creation functions with every dtype ------------------------------------------------
@@ -402,5 +403,5 @@ CREATION_GRID = list(_creation_grid())
 
 
 @pytest.mark.parametrize("name,program", CREATION_GRID, ids=[g[0] for g in CREATION_GRID])
-def test_creation_with_every_dtype_like_torch(torch, name, program):
-    _same(torch, program)
+def test_creation_with_every_dtype_like_torch(oracle, name, program):
+    _same(oracle, program)
