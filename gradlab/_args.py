@@ -28,7 +28,8 @@ def type_name(x: Any) -> str:
     """A type as PyTorch's messages name it: ``float``, ``numpy.float64``, ``Tensor``."""
     kind = type(x)
     module = kind.__module__
-    return f"numpy.{kind.__name__}" if module == "numpy" else kind.__name__
+    numpy = module == "numpy" or module.startswith("numpy.")
+    return f"{module}.{kind.__name__}" if numpy else kind.__name__
 
 
 def is_int(x: Any, first: bool) -> bool:

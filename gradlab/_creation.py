@@ -52,7 +52,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     tensor([[1., 2.],
             [3., 4.]], requires_grad=True)
     """
-    target = _dtype.to_numpy(dtype)
+    target = _dtype.to_numpy(dtype, "tensor")
     if isinstance(data, Tensor):
         warnings.warn(_COPY_WARNING, UserWarning, stacklevel=2)
         array = np.array(data._data, copy=True)
@@ -77,18 +77,18 @@ def _size(fn: str, size: tuple[Any, ...]) -> tuple[int, ...]:
     return shape
 
 
-def _float(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32) if dtype is None else _dtype.to_numpy(dtype)
+def _float(dtype: Any, fn: str) -> np.dtype:
+    return np.dtype(np.float32) if dtype is None else _dtype.to_numpy(dtype, fn)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
-    return _new(np.zeros(_size("zeros", size), _float(dtype)), requires_grad)
+    return _new(np.zeros(_size("zeros", size), _float(dtype, "zeros")), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _new(np.ones(_size("ones", size), _float(dtype)), requires_grad)
+    return _new(np.ones(_size("ones", size), _float(dtype, "ones")), requires_grad)
 
 
 def full(
@@ -104,19 +104,20 @@ def full(
             "full(): argument 'fill_value' (position 2) must be Number, "
             f"not {type_name(fill_value)}"
         )
-    if dtype is None:
-        dtype = _dtype.result_type(fill_value)
-    return _new(np.full(_size("full", (size,)), fill_value, _dtype.to_numpy(dtype)), requires_grad)
+    target = _dtype.result_type(fill_value) if dtype is None else _dtype.to_numpy(dtype, "full")
+    return _new(np.full(_size("full", (size,)), fill_value, target), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of ``t``."""
-    return _new(np.zeros(t.shape, _dtype.to_numpy(dtype) or t._data.dtype), requires_grad)
+    target = _dtype.to_numpy(dtype, "zeros_like") or t._data.dtype
+    return _new(np.zeros(t.shape, target), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of ``t``."""
-    return _new(np.ones(t.shape, _dtype.to_numpy(dtype) or t._data.dtype), requires_grad)
+    target = _dtype.to_numpy(dtype, "ones_like") or t._data.dtype
+    return _new(np.ones(t.shape, target), requires_grad)
 
 
 def arange(
@@ -132,11 +133,24 @@ def arange(
             )
     if end is None:
         start, end = 0, start
-    _check_range(start, end, step)
     if dtype is None:
-        dtype = _dtype.result_type(start, end, step)
-        dtype = np.dtype(np.int64) if dtype.kind in "iub" else dtype
-    return _new(np.arange(start, end, step, dtype=_dtype.to_numpy(dtype)), requires_grad)
+        target = _dtype.result_type(start, end, step)
+        target = np.dtype(np.int64) if target.kind in "iub" else target
+    else:
+        target = _not_bool(_dtype.to_numpy(dtype, "arange"), "arange_cpu")
+        if target == np.int64:  # PyTorch reads the bounds and step as int64 then
+            start, end, step = int(start), int(end), int(step)
+            if not step:
+                raise ValueError("step must be nonzero")
+    _check_range(start, end, step)
+    return _new(np.arange(start, end, step, dtype=target), requires_grad)
+
+
+def _not_bool(target: np.dtype, kernel: str) -> np.dtype:
+    """``target``, or PyTorch's error for a creation function without a bool version."""
+    if target.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    return target
 
 
 def _check_range(start: Any, end: Any, step: Any) -> None:
@@ -161,17 +175,28 @@ def linspace(
         )
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _new(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+    target = _not_bool(_float(dtype, "linspace"), "linspace_cpu")
+    return _new(np.linspace(start, end, steps, dtype=target), requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1) (seeded by ``manual_seed``)."""
-    return _new(_rng.random(_size("rand", size)).astype(_float(dtype)), requires_grad)
+    target = _random_float(_float(dtype, "rand"), "check_uniform_bounds")
+    return _new(_rng.random(_size("rand", size)).astype(target), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers (seeded by ``manual_seed``)."""
-    return _new(_rng.standard_normal(_size("randn", size)).astype(_float(dtype)), requires_grad)
+    target = _random_float(_float(dtype, "randn"), "normal_kernel_cpu")
+    return _new(_rng.standard_normal(_size("randn", size)).astype(target), requires_grad)
+
+
+def _random_float(target: np.dtype, kernel: str) -> np.dtype:
+    """``target``, or PyTorch's error: random numbers come in floating dtypes only."""
+    if target.kind != "f":
+        name = _dtype.SCALAR_NAMES[target.name]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+    return target
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

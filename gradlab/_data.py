@@ -29,6 +29,7 @@ _FLOAT = np.dtype(np.float32)  # PyTorch's default dtype
 _LONG = np.dtype(np.int64)
 _BOOL = np.dtype(np.bool_)
 _MAX_DIMS = 64
+_PYTHON_NUMBERS = {float, int, bool}
 _LONG_RANGE = (-(2**63), 2**63)
 _NDARRAY_WARNING = (
     "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
@@ -79,7 +80,10 @@ def infer_dtype(x: Any) -> np.dtype:
     if isinstance(x, Real):
         return _FLOAT
     if _is_sequence(x):
-        result = _FLOAT if not len(x) else None
+        kinds = set(map(type, x))
+        if kinds <= _PYTHON_NUMBERS:  # the common case, a row of Python numbers
+            return _FLOAT if float in kinds or not kinds else _LONG if int in kinds else _BOOL
+        result = None
         for item in x:
             d = infer_dtype(item)
             result = d if result is None else _dtype.promote_types(result, d)
@@ -164,6 +168,9 @@ def _convert(flat: list[Any], target: np.dtype) -> np.ndarray:
 
 def to_array(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
     """``data`` as a new array of ``dtype`` (default: PyTorch's inferred dtype)."""
+    if type(data) is float and (dtype is None or dtype.kind == "f"):  # tensor(2.0)
+        with np.errstate(over="ignore"):
+            return np.array(data, dtype or _FLOAT)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     sizes = _sizes(data)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradlab._args import type_name
+
 
 class dtype:  # noqa: N801  (named like torch.dtype)
     """A tensor element type, e.g. ``gradlab.float32``; wraps a numpy dtype."""
@@ -80,13 +82,16 @@ def from_numpy(numpy_dtype: np.dtype) -> dtype:
         ) from None
 
 
-def to_numpy(d: dtype | np.dtype | type | None) -> np.dtype | None:
-    """The numpy dtype for a gradlab dtype (numpy dtypes pass through)."""
-    if d is None or isinstance(d, np.dtype):
+def to_numpy(d: dtype | type | None, fn: str = "tensor") -> np.dtype | None:
+    """The numpy dtype for the ``dtype=`` argument of ``fn``: a gradlab dtype, or Python's
+    ``float``, ``int`` or ``bool`` as PyTorch takes them (float64, int64, bool)."""
+    if d is None:
         return d
     if isinstance(d, dtype):
         return d.numpy
-    return np.dtype(d)
+    if d is float or d is int or d is bool:
+        return np.dtype(d)
+    raise TypeError(f"{fn}(): argument 'dtype' must be gradlab.dtype, not {type_name(d)}")
 
 
 _FLOAT = np.dtype(np.float32)

@@ -2,11 +2,14 @@
 data parsed straight into the target dtype, torch's integer powers, torch's type promotion
 for joins, gradients cast back to each input's dtype, empty and keepdim reductions, and
 ops refused on bool tensors. Each program is written once for ``L`` in (gradlab, torch)
-and reduced to plain data by :func:`tests.outcome.outcome`.
+and reduced to plain data by :func:`tests.outcome.outcome`; torch's side comes from the
+``oracle`` fixture (live, or recorded in tests/torch_expected/).
 """
 
 from __future__ import annotations
 
+import itertools
+import operator
 import warnings
 
 import numpy as np
@@ -47,13 +50,13 @@ PARSING = [
 ]
 
 
-def _same(torch, program):
-    assert outcome(gradlab, program) == outcome(torch, program)
+def _same(oracle, program):
+    assert outcome(gradlab, program) == oracle(lambda torch: outcome(torch, program))
 
 
 @pytest.mark.parametrize("name,program", PARSING, ids=[p[0] for p in PARSING])
-def test_python_data_parsed_like_torch(torch, name, program):
-    _same(torch, program)
+def test_python_data_parsed_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 # --- powers: zero bases, integer exponents, bools --------------------------------------
@@ -108,8 +111,8 @@ POWERS = [
 
 
 @pytest.mark.parametrize("name,program", POWERS, ids=[p[0] for p in POWERS])
-def test_powers_like_torch(torch, name, program):
-    _same(torch, program)
+def test_powers_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 def test_no_numpy_warning_from_powers():
@@ -183,13 +186,13 @@ GRAD_DTYPES = [
 
 
 @pytest.mark.parametrize("name,program", JOINS, ids=[p[0] for p in JOINS])
-def test_joins_promote_like_torch(torch, name, program):
-    _same(torch, program)
+def test_joins_promote_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 @pytest.mark.parametrize("name,join", GRAD_DTYPES, ids=[p[0] for p in GRAD_DTYPES])
-def test_gradients_in_each_inputs_dtype(torch, name, join):
-    _same(torch, _hooked(join))
+def test_gradients_in_each_inputs_dtype(oracle, name, join):
+    _same(oracle, _hooked(join))
 
 
 # --- reductions over no dims, None, and keepdim ---------------------------------------
@@ -229,8 +232,8 @@ REDUCTIONS = [
 
 
 @pytest.mark.parametrize("name,program", REDUCTIONS, ids=[p[0] for p in REDUCTIONS])
-def test_reductions_like_torch(torch, name, program):
-    _same(torch, program)
+def test_reductions_like_torch(oracle, name, program):
+    _same(oracle, program)
 
 
 # --- ops refused on bool tensors -------------------------------------------------------
@@ -265,5 +268,140 @@ BOOLS = [
 
 
 @pytest.mark.parametrize("name,program", BOOLS, ids=[p[0] for p in BOOLS])
-def test_bool_tensors_like_torch(torch, name, program):
-    _same(torch, program)
+def test_bool_tensors_like_torch(oracle, name, program):
+    _same(oracle, program)
+
+
+# --- every dtype against every dtype and Python number: result dtypes, values, errors -----
+
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+SAMPLES = {"bool": [True, False, True], "uint8": [0, 3, 250]}
+NUMBERS = {"int": 2, "negative_int": -1, "big_int": 1000, "float": 0.5, "True": True}
+OPERATORS = {
+    "plus": operator.add,
+    "minus": operator.sub,
+    "times": operator.mul,
+    "over": operator.truediv,
+    "power": operator.pow,
+}
+
+
+def _sample(L, dtype, zero_d=False):
+    values = SAMPLES.get(dtype, [-3, 0, 2] if "int" in dtype else [-1.5, 0.0, 2.0])
+    return L.tensor(values[1] if zero_d else values, dtype=getattr(L, dtype))
+
+
+def _grid():
+    for (name, op), a in itertools.product(OPERATORS.items(), DTYPES):
+        for b in DTYPES:
+            yield f"{a}_{name}_{b}", lambda L, a=a, b=b, op=op: op(_sample(L, a), _sample(L, b))
+            yield (
+                f"{a}_{name}_0d_{b}",
+                lambda L, a=a, b=b, op=op: op(_sample(L, a), _sample(L, b, zero_d=True)),
+            )
+        for number_name, number in NUMBERS.items():
+            yield f"{a}_{name}_{number_name}", lambda L, a=a, n=number, op=op: op(_sample(L, a), n)
+            yield f"{number_name}_{name}_{a}", lambda L, a=a, n=number, op=op: op(n, _sample(L, a))
+
+
+GRID = list(_grid())
+
+
+@pytest.mark.parametrize("name,program", GRID, ids=[g[0] for g in GRID])
+def test_dtype_grid_like_torch(oracle, name, program):
+    """uint8 3 + -1 wraps to 2, int8 ** True stays int8, bool - anything raises, ..."""
+    _same(oracle, program)
+
+
+ONE_TENSOR = {
+    "exp": lambda L, t: t.exp(),
+    "log": lambda L, t: t.log(),
+    "tanh": lambda L, t: t.tanh(),
+    "sigmoid": lambda L, t: t.sigmoid(),
+    "relu": lambda L, t: t.relu(),
+    "abs": lambda L, t: t.abs(),
+    "sqrt": lambda L, t: t.sqrt(),
+    "reciprocal": lambda L, t: t.reciprocal(),
+    "neg": lambda L, t: -t,
+    "pos": lambda L, t: +t,
+    "sum": lambda L, t: t.sum(),
+    "sum_0_keepdim": lambda L, t: t.sum(0, keepdim=True),
+    "mean": lambda L, t: t.mean(),
+    "equal_0": lambda L, t: t == 0,
+    "less_1.5": lambda L, t: t < 1.5,
+    "matmul": lambda L, t: t @ t,
+    "cat_with_float": lambda L, t: L.cat([t, L.ones(1)]),
+    "float_of_one": lambda L, t: float(t[1]),
+    "int_of_one": lambda L, t: int(t[1]),
+    "item": lambda L, t: t[0].item(),
+    "fill_": lambda L, t: t.fill_(2.5),
+    "add_": lambda L, t: t.add_(1),
+    "mul_float_": lambda L, t: t.mul_(2.5),
+    "div_": lambda L, t: t.div_(2),
+    "setitem_float": lambda L, t: t.__setitem__(0, 7.9) or t,
+}
+ONE_TENSOR_GRID = [
+    (f"{name}_{dtype}", lambda L, f=f, d=dtype: f(L, _sample(L, d)))
+    for (name, f), dtype in itertools.product(ONE_TENSOR.items(), DTYPES)
+]
+
+
+@pytest.mark.parametrize("name,program", ONE_TENSOR_GRID, ids=[g[0] for g in ONE_TENSOR_GRID])
+def test_one_tensor_ops_on_every_dtype_like_torch(oracle, name, program):
+    _same(oracle, program)
+
+
+# --- creation functions with every dtype ------------------------------------------------
+
+DATA = {
+    "floats": [0.1, -2.5],
+    "ints": [3, -4],
+    "bools": [True, False],
+    "int_and_float": [1, 2.5],
+    "bool_and_int": [True, 3],
+    "rows": [[0.1, 2], [3, 4]],
+    "float": 0.3,
+    "int": 7,
+    "bool": True,
+    "numpy_float32": np.float32(0.1),
+    "numpy_int8": np.int8(-3),
+    "large_ints": [2**40, 1],
+    "very_negative": [-(2**62)],
+    "empty": [],
+    "empty_row": [[]],
+    "float16_array": np.array([1.5], np.float16),
+}
+CREATION_DTYPES = [None, *DTYPES]
+
+
+def _creation_grid():
+    for (name, data), dtype in itertools.product(DATA.items(), CREATION_DTYPES):
+        yield f"tensor_{name}_{dtype}", lambda L, x=data, d=dtype: L.tensor(x, dtype=_dt(L, d))
+    makers = {
+        "zeros": lambda L, d: L.zeros(2, dtype=d),
+        "ones": lambda L, d: L.ones((2,), dtype=d),
+        "full_float": lambda L, d: L.full((2,), 1.5, dtype=d),
+        "full_int": lambda L, d: L.full((2,), 3, dtype=d),
+        "full_bool": lambda L, d: L.full((2,), True, dtype=d),
+        "arange_ints": lambda L, d: L.arange(0, 5, 2, dtype=d),
+        "arange_floats": lambda L, d: L.arange(0, 1, 0.25, dtype=d),
+        "linspace": lambda L, d: L.linspace(0, 1, 5, dtype=d),
+        "zeros_like": lambda L, d: L.zeros_like(L.tensor([1, 2]), dtype=d),
+        "rand": lambda L, d: L.rand(2, dtype=d).shape,
+        "randn": lambda L, d: L.randn(2, dtype=d).dtype,
+        "zeros_requires_grad": lambda L, d: L.zeros(2, dtype=d, requires_grad=True),
+    }
+    for (name, make), dtype in itertools.product(makers.items(), CREATION_DTYPES):
+        yield f"{name}_{dtype}", lambda L, m=make, d=dtype: m(L, _dt(L, d))
+
+
+def _dt(L, dtype):
+    return None if dtype is None else getattr(L, dtype)
+
+
+CREATION_GRID = list(_creation_grid())
+
+
+@pytest.mark.parametrize("name,program", CREATION_GRID, ids=[g[0] for g in CREATION_GRID])
+def test_creation_with_every_dtype_like_torch(oracle, name, program):
+    _same(oracle, program)

@@ -34,6 +34,7 @@ __all__ = [
     "grad_enabled",
     "needs_grad",
     "quiet",
+    "run_op",
 ]
 
 
@@ -171,6 +172,24 @@ def operands(a: Tensor, b: Any) -> tuple[Any, Any] | None:
     return ad, bd
 
 
+def run_op(op: Any, x: Any, y: Any) -> Any:
+    """``op(x, y)`` quietly; a Python int that the other's integer dtype cannot hold
+    (numpy's OverflowError) is wrapped around into that dtype, as PyTorch does: uint8 3 + -1
+    is 2."""
+    try:
+        return quiet.run(op, x, y)
+    except OverflowError:
+        return quiet.run(op, *_wrapped(x, y))
+
+
+def _wrapped(x: Any, y: Any) -> tuple[Any, Any]:
+    if type(x) is int:
+        x = np.array(x, np.int64).astype(y.dtype)  # OverflowError beyond int64, as in torch
+    if type(y) is int:
+        y = np.array(y, np.int64).astype(x.dtype)
+    return x, y
+
+
 def compute(op: Any, a: Tensor, b: Any) -> Any:
     """``op(a, b)`` on the data, in PyTorch's result dtype, with PyTorch's broadcasting
     error; NotImplemented when ``b`` is neither a tensor nor a number."""
@@ -186,6 +205,8 @@ def compute(op: Any, a: Tensor, b: Any) -> Any:
         return quiet.run(op, *pair)
     except ValueError:
         raise broadcast_error(*pair) from None
+    except OverflowError:  # as run_op, which this inlines
+        return quiet.run(op, *_wrapped(*pair))
 
 
 def as_float(x: Tensor) -> np.ndarray:

@@ -25,6 +25,7 @@ from gradlab._ops._common import (
     mixed_with_torch,
     operands,
     quiet,
+    run_op,
     scalar,
 )
 from gradlab._ops.pointwise import ReciprocalBackward0, unary
@@ -150,7 +151,8 @@ def rsub(a: Tensor, number: Any) -> Tensor:
     pair = operands(a, number)
     if pair is None:
         return NotImplemented
-    return unary("rsub", RsubBackward1, quiet.run(operator.sub, *pair[::-1]), a, inputs=(number, a))
+    data = run_op(operator.sub, pair[1], pair[0])
+    return unary("rsub", RsubBackward1, data, a, inputs=(number, a))
 
 
 # --- multiply and divide -----------------------------------------------------------------
@@ -338,7 +340,18 @@ def _zero(grad: Any) -> Any:
 
 def _power(x: Any, p: Any) -> Any:
     """``x ** p`` on operands already in PyTorch's result dtype (called quietly)."""
-    if type(p) is int and p >= 0 or not (_integral(x) and _integral(p)):
+    if type(p) is bool:
+        if getattr(x, "dtype", None) == np.bool_:  # bools ** True: the bools, as in PyTorch
+            return np.array(x, copy=True) if p else np.ones(np.shape(x), np.bool_)
+        p = int(p)
+    if type(p) is int and p >= 0:
+        try:
+            return np.power(x, p)
+        except OverflowError:  # uint8 ** 1000: the exponent does not fit the tensor's dtype
+            raise RuntimeError(
+                f"value cannot be converted to type {x.dtype.name}_t without overflow"
+            ) from None
+    if not (_integral(x) and _integral(p)):
         return np.power(x, p)
     return _integer_power(x, p)
 
@@ -388,7 +401,7 @@ def rpow(a: Tensor, base: Any) -> Tensor:
     pair = operands(a, base)
     if pair is None:
         return NotImplemented
-    data = quiet.run(_power, pair[1], pair[0])
+    data = run_op(_power, pair[1], pair[0])
     node = make_node(PowBackward2, a)
     out = Tensor(data, node)
     if node is not None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from gradlab._args import type_name
+from gradlab._dtype import SCALAR_NAMES
 from gradlab._ops._common import Node, Tensor, make_node, needs_grad, quiet, scalar
 from gradlab._ops.arithmetic import add_data, div_data, mul_data, sub_data
 from gradlab.autograd import events
@@ -20,7 +21,6 @@ from gradlab.autograd.grad_mode import is_grad_enabled
 from gradlab.autograd.saved import SavedTensor
 
 _LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
-_KIND_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 
 def check_inplace(x: Tensor, through: str | None = None) -> None:
@@ -71,8 +71,8 @@ def _apply(
         )
     if not np.can_cast(data.dtype, x._data.dtype, casting="same_kind"):
         raise RuntimeError(
-            f"result type {_KIND_NAMES[data.dtype.kind]} can't be cast to the "
-            f"desired output type {_KIND_NAMES[x._data.dtype.kind]}"
+            f"result type {SCALAR_NAMES[data.dtype.name]} can't be cast to the "
+            f"desired output type {SCALAR_NAMES[x._data.dtype.name]}"
         )
     if node is not None:
         _keep_old_values(node, x)

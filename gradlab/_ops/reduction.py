@@ -20,6 +20,8 @@ from gradlab._ops.shape import _dim
 def _dims(name: str, dim: Any, ndim: int) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
     """The dims as given (PyTorch saves them so) and as sorted non-negative numbers; None,
     () and [] mean all of them."""
+    if type(dim) is int:  # the common case, sum(1)
+        return (dim,), (_dim(dim, ndim),)
     if dim is None:
         return None, tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
