@@ -52,6 +52,13 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return f"{shape[0]}-element" if len(shape) == 1 else "×".join(map(str, shape))
 
 
+def derivative_rule(node: Any, position: int) -> str | None:
+    """The local derivative a backward node declares for its ``next_functions`` slot
+    ``position`` (``derivatives`` beside its ``apply``), e.g. ``"{grad} × {other}"``."""
+    rules = getattr(type(node), "derivatives", ())
+    return rules[position] if len(rules) > 1 else rules[0] if rules else None
+
+
 class Narrator:
     """Tells the steps of one recording in order (it remembers the current backward pass)."""
 
@@ -254,8 +261,7 @@ class Narrator:
 
     def _derivation(self, node: Any, key: str, sent: Any, grads_in: tuple) -> str:
         """How the gradient on one edge is made, e.g. '1.0 × b (3.0) = 3.0'."""
-        rules = getattr(type(node), "derivatives", ())
-        rule = rules[sent.position] if len(rules) > 1 else rules[0] if rules else None
+        rule = derivative_rule(node, sent.position)
         grad = grads_in if len(grads_in) > 1 else grads_in[0]
         value = number(sent.grad, "gradient")
         broadcast = getattr(node, "_fit", None) is not None  # a BinaryNode's inputs differed
