@@ -143,7 +143,7 @@ class Predictor:
         else:
             verdict = check(value, q.flow.value, hint=q.hint)
             if verdict:
-                verdict = Verdict(True, f"✓ Right: {number(q.flow.value, 'gradient')}.")
+                verdict = Verdict(True, _right(q.flow))
             self._scored.setdefault(slot, bool(verdict))
             if self._status.get(slot) != REVEALED:
                 self._status[slot] = RIGHT if verdict else WRONG
@@ -162,7 +162,7 @@ class Predictor:
             self._scored.setdefault(slot, False)
             if self._status.get(slot) != RIGHT:
                 self._status[slot] = REVEALED
-                self._messages[slot] = f"The answer: {number(q.flow.value, 'gradient')}."
+                self._messages[slot] = _revealed(q.flow)
 
     def status(self, i: int, position: int) -> str:
         """'open', 'wrong' (tried, still hidden), 'right' or 'revealed'."""
@@ -207,7 +207,7 @@ class Predictor:
             return frame.narration
         node = self.w.display_name(frame.flows[0].source_key)
         received = _grads_text(frame.step.event.grads_in)
-        targets = [self._target(f) for f in frame.flows if self.hidden(i, f.position)]
+        targets = [self._target(f) for f in frame.flows]
         return (
             f"{node} receives {received}. Predict what it sends to {' and to '.join(targets)}: "
             'type a value for each edge marked "grad ?", or reveal the answer.'
@@ -232,6 +232,30 @@ class Predictor:
             )
         return {"text": self.narration(i), "questions": questions, "score": self.score_text}
 
+    def page_data(self) -> dict[int, dict[str, Any]]:
+        """What the exported page needs to ask, check and reveal without a kernel: for each
+        frame that asks, its narration with the values held back, its picture record with
+        them hidden (``record``: the ``StepView.step`` record to redact) and its questions
+        with their answers. (A page is a file: its answers are in it, shown only on demand.)"""
+        fresh = Predictor(self.w)
+        out = {}
+        for i in fresh.asking():
+            questions = [
+                {
+                    "key": q.key,
+                    "position": q.flow.position,
+                    "prompt": q.prompt,
+                    "hint": q.hint,
+                    "answer": np.asarray(q.flow.value, dtype=float).tolist(),
+                    "right": _right(q.flow),
+                    "reveal": _revealed(q.flow),
+                }
+                for q in fresh.questions(i)
+            ]
+            record = fresh.redact(self.w.view.step(i), i)
+            out[i] = {"text": fresh.narration(i), "record": record, "questions": questions}
+        return out
+
     def redact(self, record: dict[str, Any], i: int) -> dict[str, Any]:
         """A picture step record (``StepView.step(i)``) with frame ``i``'s hidden values
         taken out: their edge labels read "grad ?", and the sums at their targets go."""
@@ -250,6 +274,14 @@ class Predictor:
         ]
         out["text"] = self.narration(i)
         return out
+
+
+def _right(flow: Flow) -> str:
+    return f"✓ Right: {number(flow.value, 'gradient')}."
+
+
+def _revealed(flow: Flow) -> str:
+    return f"The answer: {number(flow.value, 'gradient')}."
 
 
 def _label(flow: Flow) -> str:
