@@ -17,5 +17,9 @@ setup(
         *(["gradlab.lessons"] if HAS_LESSONS else []),
     ],
     package_dir={"gradlab.lessons": "lessons"} if HAS_LESSONS else {},
-    package_data={"gradlab.lessons": ["*.ipynb"]} if HAS_LESSONS else {},
+    # the stepper's front end (plain ESM, no build step) ships beside its Python module
+    package_data={
+        "gradlab.widgets": ["*.js"],
+        **({"gradlab.lessons": ["*.ipynb"]} if HAS_LESSONS else {}),
+    },
 )

@@ -27,7 +27,7 @@ from gradlab.drawing.layout import layout
 from gradlab.drawing.scene import Box, Edge, Highlight, Scene
 from gradlab.drawing.svg import render_svg
 from gradlab.frames import SavedValue, Timeline
-from gradlab.recording import Recording, Step, TensorState
+from gradlab.recording import Recording, TensorState
 
 OP_SYMBOLS = {
     "add": "+",
@@ -318,7 +318,7 @@ def show(*tensors: Any, direction: str = "auto") -> Picture:
     rec.finish(None)
     states = rec._changes()
     timeline = Timeline(rec)  # names, saved values: as the stepper has them
-    timeline.record(0, Step(0, "Snapshot", None, "forward", "", None, states))
+    timeline.record(0, states)
     return Picture(build_scene(rec, timeline, _derived_forward(rec, states)), direction=direction)
 
 

@@ -147,7 +147,8 @@ def test_exported_page_from_file(tmp_path: Path, small_page: Any) -> None:
     path = tmp_path / "lesson5.html"
     path.write_text(walkthrough.to_html(), encoding="utf-8")
     page.goto(path.as_uri())
-    wait_for_picture(page, lambda p: p["step"] == 0)
+    k = box_key(page, "k")
+    assert wait_for_picture(page, lambda p: p["step"] == 0, k)["hidden"]  # not made yet
     for step in range(1, len(walkthrough)):
         page.locator("#next").click()
         state = wait_for_picture(page, lambda p, k=step: p["step"] == k)
@@ -155,11 +156,12 @@ def test_exported_page_from_file(tmp_path: Path, small_page: Any) -> None:
     narration = page.locator("#narration").inner_text()
     assert "h.grad = -64.0" in narration and "c.grad = 36.0" in narration
     assert page.locator("#next").is_disabled()
+    assert not read_picture(page, k)["hidden"]
     zoom_and_click(page)
     page.keyboard.press("ArrowLeft")
     wait_for_picture(page, lambda p: p["step"] == len(walkthrough) - 2)
     page.locator("#reset").click()
-    wait_for_picture(page, lambda p: p["step"] == 0)
+    assert wait_for_picture(page, lambda p: p["step"] == 0, k)["hidden"]
 
     path = tmp_path / "matrix.html"
     path.write_text(gradlab.Walkthrough(rec).to_html(), encoding="utf-8")

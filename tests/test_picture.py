@@ -193,3 +193,17 @@ def test_save_writes_the_current_frame_as_svg_or_png(tmp_path) -> None:
     w.goto(0)
     w.save(str(tmp_path / "first.svg"))
     assert "grad: -64." not in (tmp_path / "first.svg").read_text()
+
+
+def test_the_drawing_is_made_once_with_each_element_tagged_by_its_first_frame() -> None:
+    import re
+
+    w = gradlab.Walkthrough(gradlab.examples.div_add_graph())
+    drawing = w.view.drawing()
+    boxes = dict(
+        re.findall(r'<g class="box [^"]*" data-k="([^"]+)" data-r="[^"]+" data-at="(\d+)"', drawing)
+    )
+    assert boxes == {k: str(i) for k, i in w.appears_at.items()}
+    for eid, at in re.findall(r'<g class="edge [^"]*" data-k="([^"]+)" data-at="(\d+)"', drawing):
+        assert int(at) <= len(w) - 1, eid
+    assert drawing.count("<svg") == 1

@@ -41,6 +41,8 @@ def clean(text: str) -> str:
 
     Keeps a box to one line per row and keeps the SVG valid XML.
     """
+    if text.isascii() and text.isprintable():
+        return text
     out = []
     for ch in text:
         o = ord(ch)
@@ -56,6 +58,8 @@ def clean(text: str) -> str:
 @lru_cache(maxsize=4096)
 def cells(text: str) -> int:
     """Monospace cells taken by ``text`` (wide characters take two, combining marks none)."""
+    if text.isascii():
+        return len(text)
     n = 0
     for ch in text:
         if unicodedata.combining(ch):

@@ -208,25 +208,31 @@ def layout(
     if max_columns is not None and max_columns < 1:
         raise ValueError(f"max_columns must be at least 1 or None, got {max_columns!r}")
     scenes = [scene] if isinstance(scene, Scene) else list(scene)
+    size: dict[str, tuple[float, float]] = {}  # each box fits all its versions
+    for s in scenes:
+        for b in s.boxes:
+            w, h = box_size(b)
+            ow, oh = size.get(b.key, (0.0, 0.0))
+            size[b.key] = (max(w, ow), max(h, oh))
     if direction != "auto":
-        return _Layouter(scenes, direction, max_columns).run()
-    lr = _Layouter(scenes, "LR", max_columns).run()
-    tb = _Layouter(scenes, "TB", max_columns).run()
+        return _Layouter(scenes, size, direction, max_columns).run()
+    lr = _Layouter(scenes, size, "LR", max_columns).run()
+    tb = _Layouter(scenes, size, "TB", max_columns).run()
     return min((lr, tb), key=lambda lay: abs(math.log(lay.width / lay.height / SCREEN)))
 
 
 class _Layouter:
-    def __init__(self, scenes: list[Scene], direction: str, max_columns: int | None) -> None:
+    def __init__(
+        self,
+        scenes: list[Scene],
+        size: Mapping[str, tuple[float, float]],
+        direction: str,
+        max_columns: int | None,
+    ) -> None:
         self.direction = direction
         self.max_columns = max_columns
         self.union = Scene.union(scenes)
         self.order = {b.key: i for i, b in enumerate(self.union.boxes)}
-        size: dict[str, tuple[float, float]] = {}
-        for s in scenes:
-            for b in s.boxes:
-                w, h = box_size(b)
-                ow, oh = size.get(b.key, (0.0, 0.0))
-                size[b.key] = (max(w, ow), max(h, oh))
         lr = direction == "LR"
         self.du = {k: (w if lr else h) for k, (w, h) in size.items()}
         self.dv = {k: (h if lr else w) for k, (w, h) in size.items()}

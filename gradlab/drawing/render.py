@@ -1,23 +1,24 @@
-"""Deterministic matplotlib rendering of a laid-out :class:`~gradlab.drawing.scene.Scene`.
+"""Deterministic matplotlib rendering of a laid-out :class:`~gradlab.drawing.scene.Scene`
+as PNG (``show()``'s picture, ``Walkthrough.save("x.png")``): the same scene, layout and
+colours as the SVG that :mod:`gradlab.drawing.svg` writes.
 
 Colours follow the classic autograd diagram (brown branch, green leaf, yellow dried-up
 leaf, blue backward node) and are never the only cue: tensor boxes name their kind in
 the header, dried-up leaves have a dashed border, nodes are rounded, and a legend inside
 the figure explains all of it.
 
-Output is byte-for-byte reproducible (fixed SVG hash salt, no date or creator, no PNG
-metadata, matplotlib's default rcParams applied through ``rc_context`` without touching
-the global ones); all text is literal (no mathtext, no TeX) and SVG text stays text.
-pyplot is never used.
+Output is byte-for-byte reproducible (no PNG metadata, matplotlib's default rcParams
+applied through ``rc_context`` without touching the global ones); all text is literal (no
+mathtext, no TeX). pyplot is never used.
 
 A :class:`Renderer` builds the figure once per layout; each frame only updates artists
 (visibility, colours, texts). For PNG, every box is drawn from a cached bitmap of its
 current look, so a step that changes two boxes re-renders two boxes::
 
-    from gradlab.drawing import Highlight, Renderer, layout, render_svg
+    from gradlab.drawing import Highlight, Renderer, layout, render_png
 
     lay = layout(frames)                      # all frames: boxes keep their places
-    svg = render_svg(frames[0], lay)          # one-off call (renderer cached per layout)
+    png = render_png(frames[0], lay)          # one-off call (renderer cached per layout)
     r = Renderer(lay)
     png = r.png(frames[3], Highlight(active={"c.fn"}, edge_notes={("e.fn", "c.fn"): "grad 4."}))
 """
@@ -50,7 +51,17 @@ from matplotlib.transforms import Affine2D, Transform
 from . import _text as tx
 from .layout import EdgeKey, Layout, Rect, Route, edge_keys, fallback_route
 from .scene import Box, Edge, Highlight, Scene
-from .svg import edge_id
+from .svg import (
+    ACCENT,
+    ARROW_HALF,
+    ARROW_LEN,
+    BAND_FILL,
+    ERROR,
+    NOTE_FILL,
+    PALETTE,
+    edge_id,
+)
+from .svg import EDGE_STYLE as SVG_EDGE_STYLE
 
 __all__ = [
     "DEFAULT_DPI",
@@ -67,32 +78,25 @@ DEFAULT_DPI = 100
 MAX_PNG_PIXELS = 4_000_000
 
 #: fill, border and text colour of each box kind.
-PALETTE = {
-    "branch": ("#d4b08a", "#6b4423", "#1f140a"),
-    "leaf": ("#a5d6a7", "#2e7d32", "#0f2a10"),
-    "dried": ("#f6e27f", "#8d7208", "#2b2300"),
-    "node": ("#b3cdf0", "#2f5f98", "#0d1f36"),
-}
 BORDER_STYLE: dict[str, Any] = {
     "branch": "solid",
     "leaf": "solid",
     "dried": (0, (4.0, 2.5)),
     "node": "solid",
 }
+
+
+def _dashes(pattern: str) -> Any:
+    return (0, tuple(float(v) for v in pattern.split())) if pattern else "solid"
+
+
+#: the SVG's edge styles (one source: gradlab/drawing/svg.py) as matplotlib wants them
 EDGE_STYLE: dict[str, dict[str, Any]] = {
-    "forward": {"color": "#3a3a3a", "lw": 1.4, "ls": "solid"},
-    "grad_fn": {"color": "#5c5c5c", "lw": 1.3, "ls": (0, (5.0, 3.0))},
-    "next": {"color": "#2f5f98", "lw": 1.5, "ls": "solid"},
-    "variable": {"color": "#2e7d32", "lw": 1.5, "ls": (0, (1.2, 2.4))},
+    kind: {"color": colour, "lw": width, "ls": _dashes(dash)}
+    for kind, (colour, width, dash) in SVG_EDGE_STYLE.items()
 }
-ACCENT = "#d9480f"
-ERROR = "#c92a2a"
-NOTE_FILL = "#fff4e6"
 ERROR_FILL = "#fff0f0"
-BAND_FILL = "#eef3fa"
 TEXT = "#1a1a1a"
-ARROW_LEN = 8.0
-ARROW_HALF = 3.6
 NODE_ROUND = "round,pad=0,rounding_size=7"
 SQUARE = "square,pad=0"
 
@@ -117,14 +121,11 @@ _RC: dict[str, Any] = {
 }
 _RC.update(
     {
-        "svg.hashsalt": "gradlab",
-        "svg.fonttype": "none",
         "text.usetex": False,
         "text.parse_math": False,
         "path.sketch": None,
         "text.hinting": "no_hinting",  # faster, and glyph advances match the layout's
         "font.family": ["monospace"],
-        # SVG text then reads font-family: 'DejaVu Sans Mono', monospace
         "font.monospace": list(tx.MONO_FAMILY),
         "savefig.facecolor": "white",
         "savefig.edgecolor": "white",
