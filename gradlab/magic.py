@@ -4,14 +4,15 @@ In a notebook::
 
     %load_ext gradlab
 
-    %%walkthrough --direction TB
+    %%walkthrough --direction TB --predict
     a = gradlab.tensor(2.0, requires_grad=True)
     c = a * 3
     c.backward()
 
 The cell runs in the notebook's namespace, so ``a`` and ``c`` stay defined afterwards and
 name the tensors in the stepper. An error inside the cell becomes the stepper's last step,
-and is then reported as usual.
+and is then reported as usual. ``--predict`` starts the stepper in predict mode (each
+gradient hidden until the learner types it or reveals it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class WalkthroughMagics(Magics):
 
     @magic_arguments()
     @argument(
+        "--predict",
+        action="store_true",
+        help="start in predict mode: each gradient is hidden until you type it or reveal it",
+    )
+    @argument(
         "--direction",
         default="LR",
         choices=["LR", "TB"],
@@ -50,7 +56,11 @@ class WalkthroughMagics(Magics):
         finally:  # also after an error in the cell: it is the last step, then it propagates
             recording = namespace.pop(_RECORDING, None)
             if recording is not None and len(recording):
-                display(gradlab.Walkthrough(recording, direction=options.direction))
+                walkthrough = gradlab.Walkthrough(recording, direction=options.direction)
+                if options.predict:
+                    display(gradlab.widgets.Stepper(walkthrough, predict=True))
+                else:
+                    display(walkthrough)
             elif recording is not None:
                 print("Nothing to step through: the cell made no tensors.")
 

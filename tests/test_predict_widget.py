@@ -145,3 +145,26 @@ def test_the_page_carries_its_questions_and_hides_nothing_it_shows_first():
     assert not _has_15(entry["text"]) and not _has_15(json.dumps(entry["record"]))
     assert "export " not in text.split("<script>")[1]
     assert "function localPredictor" in text and "function createView" in text
+
+
+def test_walkthrough_magic_predict_option_starts_the_stepper_in_predict_mode(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import gradlab.magic
+
+    shown: list = []
+    monkeypatch.setattr(gradlab.magic, "display", shown.append)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "gradlab")
+    try:
+        shell.run_cell("import gradlab")
+        cell = "a = gradlab.tensor(2.0, requires_grad=True)\nc = a * 3\nc.backward()\n"
+        assert shell.run_cell("%%walkthrough --predict\n" + cell).success
+        assert shell.run_cell("%%walkthrough\n" + cell).success
+    finally:
+        shell.reset()
+    stepper, walkthrough = shown
+    assert isinstance(stepper, Stepper) and stepper.predict.predict is True
+    assert stepper.walkthrough.display_name("t0") == "a"
+    assert stepper.predict.predictor.asking()  # c = a * 3 sends a gradient to a
+    assert isinstance(walkthrough, gradlab.Walkthrough)
