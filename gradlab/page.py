@@ -39,7 +39,7 @@ def page(view: StepView, title: str) -> str:
 
     steps = {i: view.step(i) for i in range(view.last + 1)}
     data = f"const START = {to_json(view.start())};\nconst STEPS = {to_json(steps)};\n"
-    data += f"const PREDICT = {to_json(Predictor(view.w).page_data())};\n"
+    data += f"const PREDICT = {to_json(Predictor(view.w).page_data(steps))};\n"
     body = script().replace("</script", "<\\/script")
     return (
         _PAGE.replace("{{title}}", html.escape(title))

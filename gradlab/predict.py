@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -232,11 +233,12 @@ class Predictor:
             )
         return {"text": self.narration(i), "questions": questions, "score": self.score_text}
 
-    def page_data(self) -> dict[int, dict[str, Any]]:
+    def page_data(self, records: Mapping[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
         """What the exported page needs to ask, check and reveal without a kernel: for each
-        frame that asks, its narration with the values held back, its picture record with
-        them hidden (``record``: the ``StepView.step`` record to redact) and its questions
-        with their answers. (A page is a file: its answers are in it, shown only on demand.)"""
+        frame that asks, its narration with the values held back, its picture record
+        (from ``records``, the ``StepView.step`` records) with them hidden, and its
+        questions with their answers. (A page is a file: its answers are in it, shown only
+        on demand.)"""
         fresh = Predictor(self.w)
         out = {}
         for i in fresh.asking():
@@ -252,7 +254,7 @@ class Predictor:
                 }
                 for q in fresh.questions(i)
             ]
-            record = fresh.redact(self.w.view.step(i), i)
+            record = fresh.redact(records[i], i)
             out[i] = {"text": fresh.narration(i), "record": record, "questions": questions}
         return out
 

@@ -263,9 +263,11 @@ export function createPanel(el, root, backend) {
 
   function update(next) {
     const before = state;
+    const hadFocus = el.contains(doc.activeElement);
     state = next;
     predictBox.checked = state.predict;
     presenterBox.checked = state.presenter;
+    el.classList.toggle("gl-presenting", state.presenter);
     root().classList.toggle("gl-presenter", state.presenter);
     scoreEl.textContent = state.predict ? state.score : "";
     const hiding = state.predict || state.presenter;
@@ -291,14 +293,16 @@ export function createPanel(el, root, backend) {
       }
       if (!done && focusNext && input) { input.focus(); focusNext = false; }
     }
-    if (before.step !== state.step && doc.activeElement?.closest?.(".gl-predict") === el) {
-      el.querySelector(".gl-answer:not(:disabled)")?.focus();
+    // stepping with the keyboard from inside the panel: on to the new step's first input
+    if (hadFocus && before.step !== state.step && !el.contains(doc.activeElement)) {
+      (el.querySelector(".gl-answer:not(:disabled)") || predictBox).focus();
     }
   }
 
   // presenter keys: → or space next, ← back, R reveals this step's values
   function onKey(ev) {
-    if (!state.presenter || !el.isConnected) return;
+    // one stepper steps: the first one on the page in presenter mode
+    if (!state.presenter || doc.querySelector(".gl-predict.gl-presenting") !== el) return;
     const t = ev.target;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
     let handled = true;
