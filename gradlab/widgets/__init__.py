@@ -108,6 +108,9 @@ class PictureView(anywidget.AnyWidget):
 class Stepper(widgets.VBox):
     """Step through a walkthrough: Prev / Next / Reset, Play, a slider, the narration, the frame.
 
+    With ``predict=True`` it starts in predict mode, with ``presenter=True`` in presenter
+    mode (both are toggles in its panel; see :mod:`gradlab.widgets.predicting`).
+
     Every update only sets widget values (no ``Output`` widget), so a notebook that shows a
     stepper keeps stable outputs. Play and the slider are linked in the browser (``jslink``),
     so playing needs no round trip except the frame update itself.
