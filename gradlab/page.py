@@ -88,7 +88,8 @@ const panel = createPanel(document.getElementById("predict"), () => document.bod
 });
 function show(k) {
   k = Math.max(0, Math.min(START.n - 1, k));
-  view.add({ [k]: hiding(k) ? PREDICT[k].record : STEPS[k] });
+  const held = hiding(k) ? { notes: predictor.notes(k) } : {};
+  view.add({ [k]: Object.assign({}, STEPS[k], held) });
   view.go(k);
   const i = view.index, s = STEPS[i];
   document.getElementById("narration").textContent = hiding(i) ? predictor.text(i) : s.text;

@@ -235,8 +235,8 @@ class Predictor:
 
     def page_data(self, records: Mapping[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
         """What the exported page needs to ask, check and reveal without a kernel: for each
-        frame that asks, its narration with the values held back, its picture record
-        (from ``records``, the ``StepView.step`` records) with them hidden, and its
+        frame that asks, its narration with the values held back, the notes of its picture
+        record (from ``records``, the ``StepView.step`` records) with them hidden, and its
         questions with their answers. (A page is a file: its answers are in it, shown only
         on demand.)"""
         fresh = Predictor(self.w)
@@ -254,8 +254,8 @@ class Predictor:
                 }
                 for q in fresh.questions(i)
             ]
-            record = fresh.redact(records[i], i)
-            out[i] = {"text": fresh.narration(i), "record": record, "questions": questions}
+            notes = fresh.redact(records[i], i)["notes"]
+            out[i] = {"text": fresh.narration(i), "notes": notes, "questions": questions}
         return out
 
     def redact(self, record: dict[str, Any], i: int) -> dict[str, Any]:

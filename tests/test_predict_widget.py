@@ -142,7 +142,8 @@ def test_the_page_carries_its_questions_and_hides_nothing_it_shows_first():
     entry = data[str(i)]
     assert entry["questions"][0]["answer"] == 15.0
     assert entry["questions"][0]["right"] == "✓ Right: 15.0."
-    assert not _has_15(entry["text"]) and not _has_15(json.dumps(entry["record"]))
+    assert not _has_15(entry["text"]) and not _has_15(json.dumps(entry["notes"]))
+    assert ["e", "n1.0", HIDDEN_LABEL] in entry["notes"]
     assert "export " not in text.split("<script>")[1]
     assert "function localPredictor" in text and "function createView" in text
 

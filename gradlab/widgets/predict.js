@@ -138,7 +138,8 @@ export function problem(got, want) {
 
 // --- the page's back end: the questions and answers stored in the page ---
 
-// data: {frame: {text, record, questions: [{key, position, prompt, hint, answer, right, reveal}]}}
+// data: {frame: {text, notes, questions: [{key, position, prompt, hint, answer, right, reveal}]}}
+// (text and notes: the frame's narration and picture notes with the values held back)
 export function localPredictor(data) {
   const status = new Map(), messages = new Map(), scored = new Map();
   const slot = (i, p) => `${i}:${p}`;
@@ -155,7 +156,7 @@ export function localPredictor(data) {
   return {
     settled,
     text(i) { return data[i].text; },
-    record(i) { return data[i].record; },
+    notes(i) { return data[i].notes; },
     answer(i, p, text) {
       const q = find(i, p), key = slot(i, p);
       let message, right = false;
