@@ -134,7 +134,7 @@ _LAZY = {
 }
 
 
-_WIDGETS_EXTRA = {"ipywidgets", "matplotlib", "networkx"}  # pyproject.toml's widgets extra
+_WIDGETS_EXTRA = {"ipywidgets", "anywidget", "matplotlib"}  # pyproject.toml's widgets extra
 
 
 def __getattr__(attr: str) -> Any:

@@ -23,7 +23,7 @@ import numpy as np
 from gradlab._formatting import format_tensor
 from gradlab._ops._common import mixed_with_torch
 from gradlab._tensor import Tensor
-from gradlab.drawing.layout import layout
+from gradlab.drawing.layout import Layout, layout
 from gradlab.drawing.scene import Box, Edge, Highlight, Scene
 from gradlab.drawing.svg import render_svg
 from gradlab.frames import SavedValue, Timeline
@@ -262,6 +262,28 @@ def forward_edges(rec: Recording) -> list[tuple[str, str, str]]:
     return edges
 
 
+def png(
+    scene: Scene,
+    lay: Layout,
+    highlight: Highlight | None,
+    edge_labels: Mapping[str, str],
+    legend: bool = True,
+) -> bytes:
+    """``scene`` drawn as PNG by matplotlib at the positions of ``lay``, as its SVG is;
+    without matplotlib, an error that names the widgets extra."""
+    try:
+        from gradlab.drawing.render import render_png
+    except ModuleNotFoundError as error:
+        from gradlab.cli import install_hint
+
+        raise ModuleNotFoundError(
+            f"a PNG picture needs {error.name}, from gradlab's widgets extra: "
+            f"{install_hint('widgets')}",
+            name=error.name,
+        ) from error
+    return render_png(scene, lay, highlight, legend, edge_labels=edge_labels)
+
+
 #: from this many boxes on, a picture's notebook repr is SVG only (matplotlib takes seconds)
 PNG_BOXES = 200
 
@@ -281,10 +303,8 @@ class Picture:
         return render_svg(self.scene, self.layout, self.highlight, edge_labels=self.edge_labels)
 
     def to_png(self) -> bytes:
-        """The same scene and layout drawn by matplotlib."""
-        from gradlab.drawing.render import render_png
-
-        return render_png(self.scene, self.layout, self.highlight, edge_labels=self.edge_labels)
+        """The same scene and layout drawn by matplotlib (from the widgets extra)."""
+        return png(self.scene, self.layout, self.highlight, self.edge_labels)
 
     def save(self, path: str) -> None:
         """Write the picture as .svg or .png, by the file's ending."""
@@ -297,11 +317,14 @@ class Picture:
         return f"<gradlab picture: {tensors} tensors, {len(self.scene.boxes) - tensors} nodes>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """SVG and text; PNG too for pictures small enough to draw it fast (a saved
-        notebook shows either without a kernel)."""
+        """SVG and text; PNG too (with matplotlib) for pictures small enough to draw it fast
+        (a saved notebook shows either without a kernel)."""
         bundle = {"image/svg+xml": self.to_svg(), "text/plain": repr(self)}
         if len(self.scene.boxes) < PNG_BOXES:
-            bundle["image/png"] = self.to_png()
+            try:
+                bundle["image/png"] = self.to_png()
+            except ModuleNotFoundError:
+                pass  # without matplotlib: SVG only
         return bundle
 
 

@@ -167,12 +167,11 @@ class Walkthrough:
         if str(path).lower().endswith(".svg"):
             data = self.to_svg().encode()
         else:
-            from gradlab.drawing.render import render_png
+            from gradlab.picture import png
 
             v, i = self.view, self.index
-            data = render_png(
-                v.scene_at(i), v.layout, self.frames[i].highlight, False, None, v.edge_labels(i)
-            )
+            hl = self.frames[i].highlight
+            data = png(v.scene_at(i), v.layout, hl, v.edge_labels(i), legend=False)
         with open(path, "wb") as f:
             f.write(data)
 

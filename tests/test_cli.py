@@ -320,13 +320,15 @@ def test_missing_extra_names_the_checkout_command(
     assert cli.install_hint("widgets") == f'pip install -e ".[widgets]" (in {tmp_path})'
 
 
-def test_show_without_matplotlib_names_the_extra() -> None:
+def test_show_without_matplotlib_draws_svg_and_names_the_extra_for_png() -> None:
     code = (
         "import sys\n"
         "sys.modules['matplotlib'] = None  # as if it were not installed\n"
         "import gradlab\n"
+        "picture = gradlab.show(gradlab.tensor(2.0, requires_grad=True) * 3)\n"
+        "print(sorted(picture._repr_mimebundle_()))\n"
         "try:\n"
-        "    gradlab.show\n"
+        "    picture.to_png()\n"
         "except ModuleNotFoundError as error:\n"
         "    print(error)\n"
     )
@@ -334,4 +336,24 @@ def test_show_without_matplotlib_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     hint = cli.install_hint("widgets")
-    assert out == f"gradlab.show needs matplotlib, from gradlab's widgets extra: {hint}\n"
+    assert out == (
+        "['image/svg+xml', 'text/plain']\n"
+        f"a PNG picture needs matplotlib, from gradlab's widgets extra: {hint}\n"
+    )
+
+
+def test_stepper_without_anywidget_names_the_extra() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['anywidget'] = None  # as if it were not installed\n"
+        "import gradlab\n"
+        "try:\n"
+        "    gradlab.widgets\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    hint = cli.install_hint("widgets")
+    assert out == f"gradlab.widgets needs anywidget, from gradlab's widgets extra: {hint}\n"

@@ -141,20 +141,22 @@ export function createView(el, start, request) {
     setView([cx - w / 2, cy - h / 2, w, h]);
   }
 
+  // a box's rows (its tag last) one under the other from where its first row sits
   function setRows(key, rows) {
     const g = byKey.get(key);
     if (!g) return;
     const texts = [...g.querySelectorAll("text.row, text.tag")];
-    const pitch = 13.2;
+    if (!texts.length) return;
+    const y0 = Number(texts[0].getAttribute("y"));
+    const pitch = 13.2; // gradlab/drawing/_text.py: ROW_SIZE * LINE
     for (let k = 0; k < rows.length; k++) {
       let t = texts[k];
       if (!t) {
-        const prev = texts[texts.length - 1] || g.querySelector("text.title");
-        t = prev.cloneNode(false);
-        t.setAttribute("y", Number(prev.getAttribute("y")) + pitch);
+        t = texts[0].cloneNode(false);
         g.appendChild(t);
         texts.push(t);
       }
+      t.setAttribute("y", (y0 + k * pitch).toFixed(1));
       t.textContent = rows[k];
       t.setAttribute("class", rows[k].includes("(freed)") ? "row freed"
         : rows[k].includes("now v") ? "row stale" : "row");
