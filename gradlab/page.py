@@ -79,7 +79,7 @@ const hiding = (k) => (modes.predict || modes.presenter) && PREDICT[k] && !predi
 const panel = createPanel(document.getElementById("predict"), () => document.body, {
   setModes(predict, presenter) {
     modes = { predict, presenter };
-    view.setTall(presenter || document.getElementById("tall").checked);
+    view.setBig(presenter);
     show(view.index);
   },
   answer(i, position, text) { predictor.answer(i, position, text); show(i); },

@@ -45,6 +45,8 @@ i.retain_grad()
 k.backward()
 """
 CELLS = ["import gradlab\n%load_ext gradlab", "%%walkthrough --predict\n" + PROGRAM]
+#: presenter mode's big type: a row of the picture (10 drawing units) at 1.6 × 12 px or more
+BIG_ROW_PX = 19
 
 _PANEL_JS = """() => {
   const panel = document.querySelector('.gl-predict');
@@ -158,6 +160,8 @@ def test_predict_round_in_jupyterlab(jupyter_lab: JupyterLab, lab_page: Any) -> 
         "'.gradlab-stepper-narration .widget-html-content')).fontSize)"
     )
     assert size >= 18
+    # the picture's text is big too: a row 10 drawing units high, at least 19 px on screen
+    wait_for_picture(page, lambda p: p["rowPx"] >= BIG_ROW_PX)
     assert_widgets_rendered(page)
 
 
@@ -226,6 +230,11 @@ def test_predict_round_in_the_exported_page(tmp_path: Path, browser_page: Any) -
     step = int(page.evaluate("() => document.querySelector('#frame').dataset.step"))
     page.locator(".gl-presenter-on").check()
     page.wait_for_selector("body.gl-presenter")
+    page.wait_for_function(
+        "px => [...document.querySelectorAll('#frame g.box:not(.hidden) text.row')]"
+        ".some(t => t.getBoundingClientRect().height >= px)",
+        arg=BIG_ROW_PX,
+    )
     page.locator("#narration").click()
     page.keyboard.press(" ")
     page.wait_for_function(f"() => document.querySelector('#frame').dataset.step === '{step + 1}'")

@@ -107,9 +107,9 @@ def test_without_predict_mode_values_show_and_toggling_hides_them(monkeypatch):
     assert "grad 15." in json.dumps(sent.messages[-1])
 
 
-def test_presenter_mode_hides_values_and_shows_the_picture_tall(monkeypatch):
+def test_presenter_mode_hides_values_and_shows_the_picture_big(monkeypatch):
     s = Stepper(_chain(), presenter=True)
-    assert s.full_size.value is True
+    assert s.frame.big is True
     sent = Sent(s, monkeypatch)
     i = _asking(s, 1)
     s.goto(i)
@@ -117,7 +117,7 @@ def test_presenter_mode_hides_values_and_shows_the_picture_tall(monkeypatch):
     s.predict.reveal(i)
     assert "grad 15." in json.dumps(sent.messages[-1])
     s.predict.presenter = False
-    assert s.full_size.value is False
+    assert s.frame.big is False
 
 
 def test_a_stepper_of_another_walkthrough_has_no_predict_panel():

@@ -70,6 +70,8 @@ class PictureView(anywidget.AnyWidget):
 
     _esm = ESM
     start = traitlets.Dict().tag(sync=True)
+    #: big type in a tall focus view (presenter mode)
+    big = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, view: StepViewLike, index: int = 0, **kwargs: Any) -> None:
         super().__init__(start=view.start(), **kwargs)
@@ -199,7 +201,7 @@ class Stepper(widgets.VBox):
             )
             self.frame.redact = self._redact
             self.predict.observe(self._modes_changed, names=["predict", "presenter"])
-            self.full_size.value = presenter
+            self.frame.big = presenter
             parts.insert(3, self.predict)
         kwargs.setdefault("layout", widgets.Layout(width="100%"))
         super().__init__(parts, **kwargs)
@@ -292,7 +294,7 @@ class Stepper(widgets.VBox):
 
     def _modes_changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "presenter":
-            self.full_size.value = bool(change["new"])
+            self.frame.big = bool(change["new"])
         self._predict_changed()
 
     def _go(self, i: int) -> None:
