@@ -75,7 +75,8 @@ slider.max = START.n - 1;
 let timer = null;
 const predictor = localPredictor(PREDICT);
 let modes = { predict: false, presenter: false };
-const hiding = (k) => (modes.predict || modes.presenter) && PREDICT[k] && !predictor.settled(k);
+const hiding = (k) =>
+  (modes.predict || modes.presenter) && !!PREDICT[k] && predictor.hides(k, modes.presenter);
 const panel = createPanel(document.getElementById("predict"), () => document.body, {
   setModes(predict, presenter) {
     modes = { predict, presenter };
@@ -88,12 +89,13 @@ const panel = createPanel(document.getElementById("predict"), () => document.bod
 });
 function show(k) {
   k = Math.max(0, Math.min(START.n - 1, k));
-  const held = hiding(k) ? { notes: predictor.notes(k) } : {};
+  const mask = predictor.mask(k, modes.presenter);
+  const held = hiding(k) ? { notes: predictor.notes(k), mask } : {};
   view.add({ [k]: Object.assign({}, STEPS[k], held) });
   view.go(k);
   const i = view.index, s = STEPS[i];
   document.getElementById("narration").textContent = hiding(i) ? predictor.text(i) : s.text;
-  panel.update(Object.assign(predictor.state(i), modes));
+  panel.update(Object.assign(predictor.state(i, modes.presenter), modes));
   document.getElementById("source").textContent = s.source;
   document.getElementById("counter").textContent =
     "step " + (i + 1) + " / " + START.n + " \\u00b7 " + s.phase;

@@ -54,6 +54,9 @@ HIDDEN_LABEL = "grad ?"
 
 OPEN, WRONG, RIGHT, REVEALED = "open", "wrong", "right", "revealed"
 
+#: the steps whose new values presenter mode holds back until revealed
+HOLDING = ("OpApplied", "InplaceApplied", "GradAccumulated", "HookFired")
+
 
 class Question(NamedTuple):
     """One hidden gradient: the flow along one edge at frame ``frame``."""
@@ -74,9 +77,13 @@ class Predictor:
 
     def __init__(self, walkthrough: Walkthrough) -> None:
         self.w = walkthrough
+        #: presenter mode: also hold back each step's new values (data, grad) until revealed
+        self.presenter = False
         self._status: dict[tuple[int, int], str] = {}  # (frame, position) -> status
         self._messages: dict[tuple[int, int], str] = {}
         self._scored: dict[tuple[int, int], bool] = {}  # first answer or reveal: right?
+        self._shown: set[int] = set()  # frames whose held values were revealed
+        self._held_texts: list[str] | None = None  # narrations with them held back
 
     # --- questions ----------------------------------------------------------------------
 
@@ -152,10 +159,12 @@ class Predictor:
         return verdict
 
     def reveal(self, i: int, position: int | None = None) -> None:
-        """Show the answer of one question of frame ``i`` (all of them without ``position``);
-        a question not answered yet counts as a miss."""
+        """Show the answer of one question of frame ``i`` (all of them, and the values it
+        holds back, without ``position``); a question not answered yet counts as a miss."""
         if position is not None:
             self._find(i, position)
+        else:
+            self._shown.add(i)
         for q in self.questions(i):
             if position is not None and q.flow.position != position:
                 continue
@@ -173,6 +182,18 @@ class Predictor:
     def hidden(self, i: int, position: int) -> bool:
         """True while the value on that edge is not to be shown."""
         return self.status(i, position) in (OPEN, WRONG)
+
+    def held(self, i: int) -> tuple[str, ...]:
+        """The tensors whose new values frame ``i`` shows (an op's results, a grad that
+        arrives): presenter mode holds them back until revealed."""
+        step = self.w.frames[i].step
+        if step.kind not in HOLDING:
+            return ()
+        return tuple(k for k in step.changed if k in self.w.recording.tensors)
+
+    def holding(self, i: int) -> bool:
+        """True while presenter mode holds back frame ``i``'s new values."""
+        return self.presenter and i not in self._shown and bool(self.held(i))
 
     def settled(self, i: int) -> bool:
         """True when frame ``i`` hides nothing (every value answered right or revealed)."""
@@ -204,6 +225,10 @@ class Predictor:
     def narration(self, i: int) -> str:
         """Frame ``i``'s narration, or while it hides values, its question without them."""
         frame = self.w.frames[i]
+        if self.holding(i):
+            if self._held_texts is None:
+                self._held_texts = self.w.retold(self.held)
+            return self._held_texts[i]
         if self.settled(i):
             return frame.narration
         node = self.w.display_name(frame.flows[0].source_key)
@@ -231,17 +256,25 @@ class Predictor:
                     "message": self._messages.get(slot, ""),
                 }
             )
-        return {"text": self.narration(i), "questions": questions, "score": self.score_text}
+        return {
+            "text": self.narration(i),
+            "questions": questions,
+            "held": self.holding(i),
+            "score": self.score_text,
+        }
 
     def page_data(self, records: Mapping[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
         """What the exported page needs to ask, check and reveal without a kernel: for each
-        frame that asks, its narration with the values held back, the notes of its picture
-        record (from ``records``, the ``StepView.step`` records) with them hidden, and its
-        questions with their answers. (A page is a file: its answers are in it, shown only
-        on demand.)"""
+        frame that asks or holds values back (in presenter mode), its narration with the
+        values held back, the notes of its picture record (from ``records``, the
+        ``StepView.step`` records) with them hidden, the boxes to mask, and its questions
+        with their answers. (A page is a file: its answers are in it, shown on demand.)"""
         fresh = Predictor(self.w)
+        fresh.presenter = True
         out = {}
-        for i in fresh.asking():
+        for i in range(len(self.w.frames)):
+            if not (self.w.frames[i].flows or fresh.held(i)):
+                continue
             questions = [
                 {
                     "key": q.key,
@@ -254,19 +287,28 @@ class Predictor:
                 }
                 for q in fresh.questions(i)
             ]
-            notes = fresh.redact(records[i], i)["notes"]
-            out[i] = {"text": fresh.narration(i), "notes": notes, "questions": questions}
+            held = fresh.redact(records[i], i)
+            out[i] = {
+                "text": held["text"],
+                "notes": held["notes"],
+                "mask": held.get("mask", []),
+                "questions": questions,
+            }
         return out
 
     def redact(self, record: dict[str, Any], i: int) -> dict[str, Any]:
         """A picture step record (``StepView.step(i)``) with frame ``i``'s hidden values
-        taken out: their edge labels read "grad ?", and the sums at their targets go."""
+        taken out: their edge labels read "grad ?", and the sums at their targets go; in
+        presenter mode, ``mask`` names the boxes whose values the front end shows as "?"."""
         hidden = [q for q in self.questions(i) if self.hidden(i, q.flow.position)]
-        if not hidden:
+        held = self.held(i) if self.holding(i) else ()
+        if not hidden and not held:
             return record
         keys = {q.key for q in hidden}
-        targets = {q.flow.target_key for q in hidden}
+        targets = {q.flow.target_key for q in hidden} | set(held)
         out = copy.copy(record)
+        if held:
+            out["mask"] = list(held)
         out["notes"] = [
             [kind, key, HIDDEN_LABEL, *more]
             if kind == "e" and key in keys

@@ -29,7 +29,7 @@ versions, freed) answer the rest without scanning the recording.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 
 from gradlab.drawing.svg import render_svg
 from gradlab.frames import Flow, Frame, SavedValue, Timeline
@@ -125,6 +125,18 @@ class Walkthrough:
         """True for a tensor whose values are left out ("?"): ``show`` named the others."""
         return self._shown is not None and key not in self._shown and key in self.recording.tensors
 
+    def retold(self, held: Callable[[int], Container[str]]) -> list[str]:
+        """Every frame's narration again, with the values of the tensors ``held(i)`` names
+        at frame ``i`` told as "?" (presenter mode holds a step's new values back)."""
+        now: list[Container[str]] = [()]
+        narrator = Narrator(self._timeline, lambda key: key in now[0] or self.hides(key))
+        texts: list[str] = []
+        for step in self.recording.steps:
+            if not _folded(self.recording, step):
+                now[0] = held(len(texts))
+                texts.append(narrator.tell(step, len(texts))[0])
+        return texts
+
     def owners(self, node: str) -> list[str]:
         """The tensor keys a node belongs to (its outputs; a leaf for AccumulateGrad)."""
         return self._timeline.owners(node)
@@ -215,13 +227,19 @@ def _frames(
     for step in rec.steps:
         i = len(frames)
         timeline.record(i, step.changed)
-        if step.kind == "NodeExecuted":
-            key = rec.key_of(step.event.node)
-            if key is not None and rec.nodes[key].variable is not None:
-                continue
+        if _folded(rec, step):
+            continue
         text, highlight, flows = narrator.tell(step, i)
         frames.append(Frame(step, text, highlight, flows))
     return frames
+
+
+def _folded(rec: Recording, step: Step) -> bool:
+    """An AccumulateGrad node's own step: its GradAccumulated step tells it."""
+    if step.kind != "NodeExecuted":
+        return False
+    key = rec.key_of(step.event.node)
+    return key is not None and rec.nodes[key].variable is not None
 
 
 def _phase(step: Step) -> str:

@@ -16,6 +16,7 @@ from gradlab.predict import parse_answer
 from tests.browser import (
     JupyterLab,
     assert_widgets_rendered,
+    box_key,
     open_notebook,
     read_picture,
     run_all,
@@ -154,7 +155,8 @@ def test_predict_round_in_jupyterlab(jupyter_lab: JupyterLab, lab_page: Any) -> 
     page.keyboard.press("ArrowLeft")
     wait_for_step(page, step)
     page.keyboard.press(" ")
-    wait_for_step(page, step + 1)
+    step += 1
+    wait_for_step(page, step)
     size = page.evaluate(
         "() => parseFloat(getComputedStyle(document.querySelector("
         "'.gradlab-stepper-narration .widget-html-content')).fontSize)"
@@ -162,6 +164,21 @@ def test_predict_round_in_jupyterlab(jupyter_lab: JupyterLab, lab_page: Any) -> 
     assert size >= 18
     # the picture's text is big too: a row 10 drawing units high, at least 19 px on screen
     wait_for_picture(page, lambda p: p["rowPx"] >= BIG_ROW_PX)
+
+    # presenter holds a step's new values back: h's grad, until R
+    h = box_key(page, "h")
+    while "now it is ?" not in page.inner_text(".gradlab-stepper-narration"):
+        step += 1
+        page.keyboard.press("ArrowRight")
+        wait_for_step(page, step)
+    assert page.inner_text(".gradlab-stepper-narration").startswith("AccumulateGrad of h adds")
+    wait_for_picture(page, lambda p: "grad: ?" in p["box"], key=h)
+    page.keyboard.press("r")
+    wait_for_picture(page, lambda p: "grad: -64." in p["box"], key=h)
+    page.wait_for_function(
+        "() => document.querySelector('.gradlab-stepper-narration').innerText"
+        ".includes('now it is -64.0')"
+    )
     assert_widgets_rendered(page)
 
 
@@ -248,6 +265,26 @@ def test_predict_round_in_the_exported_page(tmp_path: Path, browser_page: Any) -
         "() => !document.querySelector('#narration').innerText.includes('Predict what it sends')"
     )
     assert "grad ?" not in notes()
+
+    # presenter holds an op's result back: c = a * b reads "?" in words and in its box
+    def c_rows() -> list[str]:
+        return page.evaluate(
+            "() => [...document.querySelectorAll('#frame g.box[data-k=\"t2\"] text.row')]"
+            ".map(t => t.textContent)"
+        )
+
+    page.locator("#reset").click()
+    page.locator("#narration").click()
+    while not page.inner_text("#narration").startswith("c = "):
+        page.keyboard.press("ArrowRight")
+    assert page.inner_text("#narration").startswith("c = ?.")
+    assert "data: ?" in c_rows() and page.locator(".gl-held").is_visible()
+    page.keyboard.press("r")
+    assert page.inner_text("#narration").startswith("c = 4.0.")
+    assert "data: 4." in c_rows() and not page.locator(".gl-held").is_visible()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    assert "data: 4." in c_rows()  # revealed stays revealed
 
     # the page reads and checks answers as gradlab.check does
     for text, expected in TABLE:

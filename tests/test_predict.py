@@ -308,3 +308,29 @@ def test_parity_each_answer_is_torchs_gradient_on_that_edge(oracle):
             assert p.answer(i, q.flow.position, json.dumps(grads[q.flow.position]))
     asked = sum(g is not None for _, grads in theirs for g in grads)
     assert p.score_text == f"{asked} of {asked} right"
+
+
+def test_presenter_mode_holds_back_each_steps_new_values_until_revealed():
+    w = _chain()
+    p = Predictor(w)
+    kinds = [f.step.kind for f in w.frames]
+    op = kinds.index("OpApplied")  # c = a * b = 6
+    acc = kinds.index("GradAccumulated")  # a.grad: None -> 15
+    assert not p.holding(op)  # predict mode alone holds nothing back
+    assert p.narration(op) == w.frames[op].narration
+    p.presenter = True
+    assert p.held(op) == ("t2",) and p.held(acc) == ("t0",)
+    assert p.held(0) == ()  # a created: its value is in the line of code
+    assert p.holding(op) and p.public(op)["held"] is True
+    assert p.narration(op).startswith("c = ?. An input requires grad")
+    assert p.narration(acc).endswith("it was None, now it is ?.")
+    record = w.view.step(acc)
+    assert ["b", "t0", "grad None → 15.0", ""] in record["notes"]
+    held = p.redact(record, acc)
+    assert held["mask"] == ["t0"] and not any(n[1] == "t0" for n in held["notes"])
+    assert held["text"] == p.narration(acc)
+    p.reveal(acc)
+    assert not p.holding(acc) and p.redact(record, acc) == record
+    assert p.narration(acc) == w.frames[acc].narration
+    assert p.holding(op)  # each step is revealed on its own
+    assert p.score_text == "0 of 0 right"  # revealing a forward value scores nothing

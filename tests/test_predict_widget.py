@@ -169,3 +169,24 @@ def test_walkthrough_magic_predict_option_starts_the_stepper_in_predict_mode(mon
     assert stepper.walkthrough.display_name("t0") == "a"
     assert stepper.predict.predictor.asking()  # c = a * 3 sends a gradient to a
     assert isinstance(walkthrough, gradlab.Walkthrough)
+
+
+def test_presenter_mode_masks_an_ops_result_until_revealed(monkeypatch):
+    s = Stepper(_chain(), presenter=True)
+    sent = Sent(s, monkeypatch)
+    op = [f.step.kind for f in s.walkthrough.frames].index("OpApplied")
+    s.goto(op)
+    assert sent.messages[0]["steps"][op]["mask"] == ["t2"]
+    assert s.narration.value.count("c = ?.") == 1
+    assert s.predict.state["held"] is True
+    s.predict._on_msg(None, {"reveal": [op, None]}, [])
+    assert "mask" not in sent.messages[-1]["steps"][op]
+    assert "c = 6.0." in s.narration.value and s.predict.state["held"] is False
+
+
+def test_the_page_carries_what_presenter_mode_holds_back():
+    w = _chain()
+    data = json.loads(re.search(r"const PREDICT = (.*);\n", w.to_html()).group(1))
+    op = [f.step.kind for f in w.frames].index("OpApplied")
+    assert data[str(op)]["mask"] == ["t2"]
+    assert data[str(op)]["text"].startswith("c = ?.") and data[str(op)]["questions"] == []

@@ -201,7 +201,7 @@ class Stepper(widgets.VBox):
             )
             self.frame.redact = self._redact
             self.predict.observe(self._modes_changed, names=["predict", "presenter"])
-            self.frame.big = presenter
+            self.frame.big = self.predict.predictor.presenter = presenter
             parts.insert(3, self.predict)
         kwargs.setdefault("layout", widgets.Layout(width="100%"))
         super().__init__(parts, **kwargs)
@@ -294,7 +294,7 @@ class Stepper(widgets.VBox):
 
     def _modes_changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "presenter":
-            self.frame.big = bool(change["new"])
+            self.frame.big = self.predict.predictor.presenter = bool(change["new"])
         self._predict_changed()
 
     def _go(self, i: int) -> None:

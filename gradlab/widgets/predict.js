@@ -138,10 +138,11 @@ export function problem(got, want) {
 
 // --- the page's back end: the questions and answers stored in the page ---
 
-// data: {frame: {text, notes, questions: [{key, position, prompt, hint, answer, right, reveal}]}}
-// (text and notes: the frame's narration and picture notes with the values held back)
+// data: {frame: {text, notes, mask, questions: [{key, position, prompt, hint, answer, right,
+// reveal}]}} (text, notes: the frame's narration and picture notes with the values held
+// back; mask: the boxes whose new values presenter mode holds back)
 export function localPredictor(data) {
-  const status = new Map(), messages = new Map(), scored = new Map();
+  const status = new Map(), messages = new Map(), scored = new Map(), shown = new Set();
   const slot = (i, p) => `${i}:${p}`;
   function hidden(i, p) {
     const s = status.get(slot(i, p));
@@ -150,13 +151,18 @@ export function localPredictor(data) {
   function settled(i) {
     return !data[i] || data[i].questions.every((q) => !hidden(i, q.position));
   }
+  function holding(i, presenter) {
+    return presenter && !!data[i] && data[i].mask.length > 0 && !shown.has(i);
+  }
   function find(i, p) {
     return data[i].questions.find((q) => q.position === p);
   }
   return {
-    settled,
+    // whether frame i hides something now (presenter: also its new values)
+    hides(i, presenter) { return !settled(i) || holding(i, presenter); },
     text(i) { return data[i].text; },
     notes(i) { return data[i].notes; },
+    mask(i, presenter) { return holding(i, presenter) ? data[i].mask : []; },
     answer(i, p, text) {
       const q = find(i, p), key = slot(i, p);
       let message, right = false;
@@ -172,6 +178,8 @@ export function localPredictor(data) {
       messages.set(key, message);
     },
     reveal(i, p) {
+      if (!data[i]) return;
+      if (p === null || p === undefined) shown.add(i);
       for (const q of data[i].questions) {
         if (p !== null && p !== undefined && q.position !== p) continue;
         const key = slot(i, q.position);
@@ -182,7 +190,7 @@ export function localPredictor(data) {
         }
       }
     },
-    state(i) {
+    state(i, presenter) {
       const questions = (data[i] ? data[i].questions : []).map((q) => ({
         key: q.key, position: q.position, prompt: q.prompt,
         status: status.get(slot(i, q.position)) || "open",
@@ -190,7 +198,8 @@ export function localPredictor(data) {
       }));
       let right = 0;
       for (const v of scored.values()) right += v ? 1 : 0;
-      return { step: i, questions, score: `${right} of ${scored.size} right` };
+      const held = holding(i, presenter);
+      return { step: i, questions, held, score: `${right} of ${scored.size} right` };
     },
   };
 }
@@ -215,11 +224,15 @@ export function createPanel(el, root, backend) {
   el.innerHTML =
     '<div class="gl-modes"><label><input type="checkbox" class="gl-predict-on"> Predict</label>' +
     '<label><input type="checkbox" class="gl-presenter-on"> Presenter</label>' +
-    '<span class="gl-score" aria-live="polite"></span></div><div class="gl-questions"></div>';
+    '<span class="gl-score" aria-live="polite"></span></div><div class="gl-questions"></div>' +
+    '<div class="gl-held" hidden>This step\u2019s new values are hidden. ' +
+    '<button class="gl-reveal-step">Reveal (R)</button></div>';
   const predictBox = el.querySelector(".gl-predict-on");
   const presenterBox = el.querySelector(".gl-presenter-on");
   const scoreEl = el.querySelector(".gl-score");
   const list = el.querySelector(".gl-questions");
+  const heldEl = el.querySelector(".gl-held");
+  heldEl.querySelector("button").addEventListener("click", () => backend.reveal(state.step, null));
   let state = { predict: false, presenter: false, step: -1, questions: [], score: "" };
   let drawn = null; // "step:predict:presenter" of the rows on screen
 
@@ -271,6 +284,7 @@ export function createPanel(el, root, backend) {
     el.classList.toggle("gl-presenting", state.presenter);
     root().classList.toggle("gl-presenter", state.presenter);
     scoreEl.textContent = state.predict ? state.score : "";
+    heldEl.hidden = !(state.presenter && state.held);
     const hiding = state.predict || state.presenter;
     const id = `${state.step}:${state.predict}:${state.presenter}`;
     if (drawn !== id) {

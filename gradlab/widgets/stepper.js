@@ -203,7 +203,26 @@ export function createView(el, start, request) {
     notesLayer.appendChild(g);
   }
 
+  // presenter mode holds a step's new values back: rec.mask names the boxes whose
+  // values read "?" while that step is shown (their texts come back when it is left)
+  let masked = [];
+  function unmask() {
+    for (const [t, text] of masked) t.textContent = text;
+    masked = [];
+  }
+  function mask(keys) {
+    for (const k of keys || []) {
+      for (const t of byKey.get(k)?.querySelectorAll("text.row") || []) {
+        const text = t.textContent, m = /^(data|grad): /.exec(text);
+        if (!m && !/^ [[…]/.test(text)) continue;
+        masked.push([t, text]);
+        t.textContent = m ? `${m[1]}: ?` : "";
+      }
+    }
+  }
+
   function show(rec) {
+    mask(rec.mask);
     for (const k of lit) {
       const g = byKey.get(k);
       if (g) g.classList.remove("lit", "err");
@@ -244,6 +263,7 @@ export function createView(el, start, request) {
       return;
     }
     target = null;
+    unmask();
     const from = Math.max(cur, 0);
     if (cur < 0) cur = 0;
     while (cur < j) {
