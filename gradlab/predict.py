@@ -8,7 +8,9 @@ any time. The first answer to a question counts for the score (a reveal counts a
 after a ✗ they may try again. The answers are the engine's own flows, never recomputed.
 
 :meth:`Predictor.public` and :meth:`Predictor.redact` give what a front end may show of a
-frame: a hidden value appears there only once it is answered right or revealed.
+frame: a hidden value appears there only once it is answered right or revealed. With
+``presenter = True`` (the presenter toggle) each step's new values are also held back ("?")
+until the step is revealed: an op's results, a grad that arrives.
 
 >>> import gradlab
 >>> with gradlab.record() as rec:
@@ -223,7 +225,8 @@ class Predictor:
     # --- what a front end may see -------------------------------------------------------
 
     def narration(self, i: int) -> str:
-        """Frame ``i``'s narration, or while it hides values, its question without them."""
+        """Frame ``i``'s narration, or while it hides values, its question without them
+        (or, in presenter mode, its narration with the held values told as "?")."""
         frame = self.w.frames[i]
         if self.holding(i):
             if self._held_texts is None:
