@@ -1,7 +1,7 @@
 // Predict mode and the presenter toggle, under the stepper's picture.
 // Predict: each gradient a backward step sends is hidden ("grad ?") until the learner types
-// it (Enter submits) or reveals it; a running score is shown. Presenter: big type, the same
-// values hidden until revealed (R or the Reveal buttons), and → / space / ← step.
+// it (Enter submits) or reveals it; a running score is shown. Presenter: big type, each
+// step's new values held back until revealed (R or Reveal), and → / space / ← step.
 // One panel, two back ends: the Jupyter widget (the default export; answers are checked in
 // Python, so a hidden value never reaches the browser before it is answered) and the page
 // Walkthrough.to_html() writes (createPanel + localPredictor, inlined; it checks answers
@@ -216,7 +216,7 @@ function addPanelStyle(doc) {
 
 // el: where the panel goes; root(): the element that gets big type in presenter mode;
 // backend: {setModes(predict, presenter), answer(i, position, text), reveal(i, position),
-// go(delta)}. update(state) draws state = {predict, presenter, step, questions, score}.
+// go(delta)}. update(state) draws state = {predict, presenter, step, questions, held, score}.
 export function createPanel(el, root, backend) {
   const doc = el.ownerDocument;
   addPanelStyle(doc);
