@@ -4,14 +4,16 @@ In a notebook::
 
     %load_ext gradlab
 
-    %%walkthrough --direction TB
+    %%walkthrough --direction TB --predict
     a = gradlab.tensor(2.0, requires_grad=True)
     c = a * 3
     c.backward()
 
 The cell runs in the notebook's namespace, so ``a`` and ``c`` stay defined afterwards and
 name the tensors in the stepper. An error inside the cell becomes the stepper's last step,
-and is then reported as usual.
+and is then reported as usual. ``--predict`` starts the stepper in predict mode (each
+gradient hidden until the learner types it or reveals it); ``--show a c`` shows the data
+and grad of ``a`` and ``c`` only (the other tensors' values read "?").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
@@ -33,6 +36,18 @@ class WalkthroughMagics(Magics):
     """The magics ``%load_ext gradlab`` adds."""
 
     @magic_arguments()
+    @argument(
+        "--predict",
+        action="store_true",
+        help="start in predict mode: each gradient is hidden until you type it or reveal it",
+    )
+    @argument(
+        "--show",
+        nargs="+",
+        metavar="NAMES",
+        help="show the values of these tensors only (names, by spaces or commas); "
+        "the others' data and grad show as ?",
+    )
     @argument(
         "--direction",
         default="LR",
@@ -50,7 +65,19 @@ class WalkthroughMagics(Magics):
         finally:  # also after an error in the cell: it is the last step, then it propagates
             recording = namespace.pop(_RECORDING, None)
             if recording is not None and len(recording):
-                display(gradlab.Walkthrough(recording, direction=options.direction))
+                shown = {}
+                if options.show is not None:
+                    shown["show"] = [n for names in options.show for n in names.split(",") if n]
+                try:
+                    walkthrough = gradlab.Walkthrough(
+                        recording, direction=options.direction, **shown
+                    )
+                except ValueError as error:  # a name --show gave is no tensor of the cell
+                    raise UsageError(str(error)) from None
+                if options.predict:
+                    display(gradlab.widgets.Stepper(walkthrough, predict=True))
+                else:
+                    display(walkthrough)
             elif recording is not None:
                 print("Nothing to step through: the cell made no tensors.")
 

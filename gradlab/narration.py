@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,11 +53,21 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return f"{shape[0]}-element" if len(shape) == 1 else "×".join(map(str, shape))
 
 
+def derivative_rule(node: Any, position: int) -> str | None:
+    """The local derivative a backward node declares for its ``next_functions`` slot
+    ``position`` (``derivatives`` beside its ``apply``), e.g. ``"{grad} × {other}"``."""
+    rules = getattr(type(node), "derivatives", ())
+    return rules[position] if len(rules) > 1 else rules[0] if rules else None
+
+
 class Narrator:
     """Tells the steps of one recording in order (it remembers the current backward pass)."""
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(
+        self, timeline: Timeline, hides: Callable[[str], bool] = lambda key: False
+    ) -> None:
         self.timeline = timeline
+        self.hides = hides  # tensors whose values are told as "?" (--show named others)
         self.rec = timeline.recording
         self._filled: dict[str, None] = {}  # tensors given a grad in this backward pass
         self._freed = 0  # nodes whose saved values this backward pass released
@@ -75,12 +86,16 @@ class Narrator:
     def key(self, obj: Any) -> str | None:
         return self.rec.key_of(obj)
 
+    def value(self, key: str | None, array: Any) -> str:
+        """A tensor's data or grad in words, or "?" for a tensor whose values are hidden."""
+        return "?" if key is not None and self.hides(key) else number(array)
+
     # --- forward ------------------------------------------------------------------------
 
     def _TensorCreated(self, step: Step, i: int) -> tuple[str, Highlight]:
         key = self.key(step.event.tensor)
         name, state = self.name(key), self.timeline.state_at(key, i)
-        value = number(state.data)
+        value = self.value(key, state.data)
         if state.requires_grad:
             text = (
                 f"{name} is created: a leaf holding {value} with requires_grad=True, "
@@ -97,7 +112,7 @@ class Narrator:
         ev = step.event
         outs = [k for k in map(self.key, ev.outputs) if k is not None]
         names = ", ".join(self.name(k) for k in outs)
-        result = ", ".join(number(self.timeline.state_at(k, i).data) for k in outs)
+        result = ", ".join(self.value(k, self.timeline.state_at(k, i).data) for k in outs)
         inputs = [k for k in map(self.key, ev.inputs) if k is not None]
         lit = set(outs) | set(inputs)
         if ev.node is None:
@@ -121,7 +136,9 @@ class Narrator:
         return text, Highlight(active=lit | {node}, active_edges=edges)
 
     def _saved(self, tkey: str | None, value: Any) -> str:
-        return f"{self.name(tkey)} ({number(value)})" if tkey is not None else number(value)
+        return (
+            f"{self.name(tkey)} ({self.value(tkey, value)})" if tkey is not None else number(value)
+        )
 
     def _InplaceApplied(self, step: Step, i: int) -> tuple[str, Highlight]:
         ev = step.event
@@ -129,7 +146,7 @@ class Narrator:
         name = self.name(key)
         text = (
             f"{step.source or ev.name} changes {name} in place to "
-            f"{number(self.timeline.state_at(key, i).data)}: its version goes from "
+            f"{self.value(key, self.timeline.state_at(key, i).data)}: its version goes from "
             f"{ev.version - 1} to {ev.version}."
         )
         if ev.node is not None:
@@ -156,7 +173,7 @@ class Narrator:
             result = self.key(ev.result)
             text = (
                 f"{self.name(result)} = {name}.detach() shares {name}'s data "
-                f"({number(self.timeline.state_at(key, i).data)}) but is a leaf off the "
+                f"({self.value(key, self.timeline.state_at(key, i).data)}) but is a leaf off the "
                 "graph: requires_grad=False, grad_fn None."
             )
             return text, Highlight(active={key, result})
@@ -254,8 +271,7 @@ class Narrator:
 
     def _derivation(self, node: Any, key: str, sent: Any, grads_in: tuple) -> str:
         """How the gradient on one edge is made, e.g. '1.0 × b (3.0) = 3.0'."""
-        rules = getattr(type(node), "derivatives", ())
-        rule = rules[sent.position] if len(rules) > 1 else rules[0] if rules else None
+        rule = derivative_rule(node, sent.position)
         grad = grads_in if len(grads_in) > 1 else grads_in[0]
         value = number(sent.grad, "gradient")
         broadcast = getattr(node, "_fit", None) is not None  # a BinaryNode's inputs differed
@@ -292,16 +308,17 @@ class Narrator:
         key, node = self.key(ev.variable), self.key(ev.node)
         self._filled[key] = None
         name = self.name(key, "the leaf")
-        before = "None" if ev.before is None else number(ev.before)
+        before = "None" if ev.before is None else self.value(key, ev.before)
+        after = self.value(key, ev.after)
         added = ev.after if ev.before is None else ev.after - ev.before
         text = (
             f"{self.name(node)} adds {number(added, 'gradient')} into {name}.grad: "
-            f"it was {before}, now it is {number(ev.after)}."
+            f"it was {before}, now it is {after}."
         )
         return text, Highlight(
             active={key, node},
             active_edges={(node, key)},
-            box_notes={key: f"grad {before} → {number(ev.after)}"},
+            box_notes={key: f"grad {before} → {after}"},
         )
 
     def _HookFired(self, step: Step, i: int) -> tuple[str, Highlight]:
@@ -312,7 +329,7 @@ class Narrator:
             name = self.name(owners[0])
             text = (
                 f"{name}'s retain_grad hook runs before {self.name(node)} and keeps "
-                f"{number(ev.grad_after)} in {name}.grad."
+                f"{self.value(owners[0], ev.grad_after)} in {name}.grad."
             )
             return text, Highlight(active={node, owners[0]})
         before, after = _grads_text(ev.grad_before), _grads_text(ev.grad_after)
@@ -357,7 +374,7 @@ class Narrator:
     def _BackwardFinished(self, step: Step, i: int) -> tuple[str, Highlight]:
         filled = sorted(self._filled, key=lambda k: int(k[1:]))
         grads = [
-            f"{self.name(k)}.grad = {number(self.timeline.state_at(k, i).grad)}"
+            f"{self.name(k)}.grad = {self.value(k, self.timeline.state_at(k, i).grad)}"
             for k in filled[:_LISTED]
         ]
         if len(filled) > _LISTED:

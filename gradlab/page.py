@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,21 +21,25 @@ if TYPE_CHECKING:
 __all__ = ["page"]
 
 ESM = Path(__file__).with_name("widgets") / "stepper.js"
+#: predict mode and the presenter toggle: the widget's panel, also inlined
+PREDICT_ESM = Path(__file__).with_name("widgets") / "predict.js"
 
 
 def script() -> str:
-    """The stepper's ESM as a plain script for the page (its exports dropped)."""
-    text = ESM.read_text(encoding="utf-8")
-    text = text.replace("export function createView", "function createView")
-    return text.replace("export default { render };", "")
+    """The stepper's and the predict panel's ESM as a plain script (exports dropped)."""
+    text = "\n".join(f.read_text(encoding="utf-8") for f in (ESM, PREDICT_ESM))
+    text = text.replace("export function ", "function ")
+    return re.sub(r"^export default .*$", "", text, flags=re.M)
 
 
 def page(view: StepView, title: str) -> str:
     """The whole page for one walkthrough's picture."""
+    from gradlab.predict import Predictor
     from gradlab.stepview import to_json
 
     steps = {i: view.step(i) for i in range(view.last + 1)}
     data = f"const START = {to_json(view.start())};\nconst STEPS = {to_json(steps)};\n"
+    data += f"const PREDICT = {to_json(Predictor(view.w).page_data(steps))};\n"
     body = script().replace("</script", "<\\/script")
     return (
         _PAGE.replace("{{title}}", html.escape(title))
@@ -58,7 +63,8 @@ body { font-family: system-ui, sans-serif; margin: 1em 1.5em; color: #222; }
 <button id="reset">Reset</button><button id="play">&#9654; Play</button>
 <input id="slider" type="range" min="0" value="0"><span id="counter"></span>
 <label><input id="tall" type="checkbox"> Full size</label></div>
-<p><code id="source"></code></p><p id="narration"></p><div id="frame"></div>
+<p><code id="source"></code></p><p id="narration"></p><div id="predict"></div>
+<div id="frame"></div>
 <script>
 {{data}}
 {{script}}
@@ -67,10 +73,29 @@ view.add(STEPS);
 const slider = document.getElementById("slider");
 slider.max = START.n - 1;
 let timer = null;
+const predictor = localPredictor(PREDICT);
+let modes = { predict: false, presenter: false };
+const hiding = (k) =>
+  (modes.predict || modes.presenter) && !!PREDICT[k] && predictor.hides(k, modes.presenter);
+const panel = createPanel(document.getElementById("predict"), () => document.body, {
+  setModes(predict, presenter) {
+    modes = { predict, presenter };
+    view.setBig(presenter);
+    show(view.index);
+  },
+  answer(i, position, text) { predictor.answer(i, position, text); show(i); },
+  reveal(i, position) { predictor.reveal(i, position); show(i); },
+  go(delta) { show(view.index + delta); },
+});
 function show(k) {
+  k = Math.max(0, Math.min(START.n - 1, k));
+  const mask = predictor.mask(k, modes.presenter);
+  const held = hiding(k) ? { notes: predictor.notes(k), mask } : {};
+  view.add({ [k]: Object.assign({}, STEPS[k], held) });
   view.go(k);
   const i = view.index, s = STEPS[i];
-  document.getElementById("narration").textContent = s.text;
+  document.getElementById("narration").textContent = hiding(i) ? predictor.text(i) : s.text;
+  panel.update(Object.assign(predictor.state(i, modes.presenter), modes));
   document.getElementById("source").textContent = s.source;
   document.getElementById("counter").textContent =
     "step " + (i + 1) + " / " + START.n + " \\u00b7 " + s.phase;

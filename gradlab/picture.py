@@ -114,9 +114,15 @@ class Boxes:
     their saved values as of a moment (freed, or out of date when the tensor's version
     moved on). ``name`` gives each key its label (``Walkthrough.display_name``)."""
 
-    def __init__(self, rec: Recording, name: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        rec: Recording,
+        name: Callable[[str], str],
+        hides: Callable[[str], bool] = lambda key: False,
+    ) -> None:
         self.rec = rec
         self.name = name
+        self.hides = hides  # tensors whose values are left out ("?"), as --show asks
         self.saved_by: dict[str, list[str]] = {}  # tensor key -> nodes that saved it
         for key, info in rec.nodes.items():
             for _, tkey, _, _ in info.saved:
@@ -124,9 +130,10 @@ class Boxes:
                     self.saved_by[tkey].append(key)
 
     def tensor(self, key: str, st: TensorState) -> Box:
+        hidden = self.hides(key)
         rows = [
-            *value_rows("data", st.data),
-            *value_rows("grad", st.grad),
+            *(["data: ?", "grad: ?"] if hidden else value_rows("data", st.data)),
+            *([] if hidden else value_rows("grad", st.grad)),
             f"grad_fn: {self._node_label(st.grad_fn)}",
             f"is_leaf: {st.is_leaf}",
             f"requires_grad: {st.requires_grad}",
@@ -158,11 +165,18 @@ class Boxes:
                     f"saved {v.slot}: {label or 'output'} @v{v.version}, now v{v.current_version}"
                 )
             else:
-                text = values(v.value)
+                hidden = v.tensor_key is not None and self.hides(v.tensor_key)
+                text = "?" if hidden else values(v.value)
                 rows.append(
                     f"saved {v.slot}: {label} = {text}" if label else f"saved {v.slot}: {text}"
                 )
         return Box(key, "node", self.name(key), tuple(rows), anchor=anchor)
+
+    def detail(self, key: str, st: TensorState) -> str:
+        """What a click on tensor ``key``'s box shows (:func:`detail`, or "?" for its values)."""
+        if self.hides(key):
+            return f"{self.name(key)}\ndata: ?\ngrad: ?"
+        return detail(self.name(key), st)
 
     def _node_label(self, key: str | None) -> str:
         if key is None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from gradlab.drawing import svg
 from gradlab.drawing.layout import Layout, layout
 from gradlab.drawing.scene import Box, Edge, Highlight, Scene
-from gradlab.picture import Boxes, detail, forward_edges, graph_edges, node_anchors, values
+from gradlab.picture import Boxes, forward_edges, graph_edges, node_anchors, values
 
 if TYPE_CHECKING:
     from gradlab.walkthrough import Walkthrough
@@ -51,7 +51,7 @@ class StepView:
         appears = w.appears_at
         self.tensors = [k for k in appears if k in rec.tensors]
         self.nodes = [k for k in appears if k in rec.nodes]
-        self.boxes_of = Boxes(rec, w.display_name)
+        self.boxes_of = Boxes(rec, w.display_name, w.hides)
         self._boxes: dict[tuple[str, int], Box] = {}
         final = {k: w.state_at(k, self.last) for k in self.tensors}
         self.anchors = node_anchors(rec, final)
@@ -129,7 +129,7 @@ class StepView:
         for k in keys:
             st = self.w.state_at(k, i) if k in self.rec.tensors else None
             if st is not None:
-                out[k] = detail(self.w.display_name(k), st)
+                out[k] = self.boxes_of.detail(k, st)
         return out
 
     # --- boxes at a frame ---------------------------------------------------------------
@@ -244,9 +244,7 @@ class StepView:
         """What the front end gets once: the drawing, the number of steps and the full
         values of every tensor as it first appears (later values come with the steps)."""
         appears = self.w.appears_at
-        details = {
-            k: detail(self.w.display_name(k), self.w.state_at(k, appears[k])) for k in self.tensors
-        }
+        details = {k: self.boxes_of.detail(k, self.w.state_at(k, appears[k])) for k in self.tensors}
         return {"svg": self.drawing(), "n": len(self.w.frames), "details": details}
 
 

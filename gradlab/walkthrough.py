@@ -29,7 +29,7 @@ versions, freed) answer the rest without scanning the recording.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 
 from gradlab.drawing.svg import render_svg
 from gradlab.frames import Flow, Frame, SavedValue, Timeline
@@ -45,11 +45,16 @@ class Walkthrough:
     """Step through a :class:`~gradlab.Recording`: forward steps build the graph, backward
     steps move the gradient along it."""
 
-    def __init__(self, recording: Recording, direction: str = "auto") -> None:
+    def __init__(
+        self, recording: Recording, direction: str = "auto", show: Iterable[str] | None = None
+    ) -> None:
         self.recording = recording
         self.index = 0
         self._timeline = Timeline(recording)
-        self.frames = _frames(recording, self._timeline)
+        self._shown: set[str] | None = None
+        if show is not None:
+            self._shown = set(_named(recording, show))
+        self.frames = _frames(recording, self._timeline, self.hides)
         if not self.frames:
             raise ValueError("the recording has no steps: record some tensor code first")
         self._direction = direction
@@ -115,6 +120,22 @@ class Walkthrough:
         """How pictures and narration call a tensor or node: ``"a"``,
         ``"MulBackward0 of e"``, ``"AccumulateGrad of a"``."""
         return self._timeline.display_name(key)
+
+    def hides(self, key: str) -> bool:
+        """True for a tensor whose values are left out ("?"): ``show`` named the others."""
+        return self._shown is not None and key not in self._shown and key in self.recording.tensors
+
+    def retold(self, held: Callable[[int], Container[str]]) -> list[str]:
+        """Every frame's narration again, with the values of the tensors ``held(i)`` names
+        at frame ``i`` told as "?" (presenter mode holds a step's new values back)."""
+        now: list[Container[str]] = [()]
+        narrator = Narrator(self._timeline, lambda key: key in now[0] or self.hides(key))
+        texts: list[str] = []
+        for step in self.recording.steps:
+            if not _folded(self.recording, step):
+                now[0] = held(len(texts))
+                texts.append(narrator.tell(step, len(texts))[0])
+        return texts
 
     def owners(self, node: str) -> list[str]:
         """The tensor keys a node belongs to (its outputs; a leaf for AccumulateGrad)."""
@@ -186,21 +207,39 @@ class Walkthrough:
 # --- from recorded steps to frames ---------------------------------------------------------
 
 
-def _frames(rec: Recording, timeline: Timeline) -> list[Frame]:
+def _named(rec: Recording, names: Iterable[str]) -> list[str]:
+    """The keys of the tensors called ``names`` (refusing a name no tensor has)."""
+    keys = {name: key for key, name in rec.names.items()}
+    missing = [name for name in names if name not in keys]
+    if missing:
+        known = ", ".join(sorted(keys)) or "none"
+        raise ValueError(f"show: no tensor is named {missing[0]!r} (named tensors: {known})")
+    return [keys[name] for name in names]
+
+
+def _frames(
+    rec: Recording, timeline: Timeline, hides: Callable[[str], bool] = lambda key: False
+) -> list[Frame]:
     """One frame per step (an AccumulateGrad node's own step is told by its
     GradAccumulated step); the timeline learns each step's changes on the way."""
-    narrator = Narrator(timeline)
+    narrator = Narrator(timeline, hides)
     frames: list[Frame] = []
     for step in rec.steps:
         i = len(frames)
         timeline.record(i, step.changed)
-        if step.kind == "NodeExecuted":
-            key = rec.key_of(step.event.node)
-            if key is not None and rec.nodes[key].variable is not None:
-                continue
+        if _folded(rec, step):
+            continue
         text, highlight, flows = narrator.tell(step, i)
         frames.append(Frame(step, text, highlight, flows))
     return frames
+
+
+def _folded(rec: Recording, step: Step) -> bool:
+    """An AccumulateGrad node's own step: its GradAccumulated step tells it."""
+    if step.kind != "NodeExecuted":
+        return False
+    key = rec.key_of(step.event.node)
+    return key is not None and rec.nodes[key].variable is not None
 
 
 def _phase(step: Step) -> str:

@@ -16,6 +16,7 @@ loads it lazily, on first use of ``gradlab.widgets``.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,7 +24,11 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
-__all__ = ["PictureView", "Stepper", "WalkthroughLike"]
+from gradlab.predict import Predictor
+from gradlab.walkthrough import Walkthrough
+from gradlab.widgets.predicting import PredictPanel
+
+__all__ = ["PictureView", "PredictPanel", "Stepper", "WalkthroughLike"]
 
 #: the front end of the picture, shared with the page ``Walkthrough.to_html()`` writes
 ESM = Path(__file__).with_name("stepper.js")
@@ -65,11 +70,15 @@ class PictureView(anywidget.AnyWidget):
 
     _esm = ESM
     start = traitlets.Dict().tag(sync=True)
+    #: big type in a tall focus view (presenter mode)
+    big = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, view: StepViewLike, index: int = 0, **kwargs: Any) -> None:
         super().__init__(start=view.start(), **kwargs)
         self.view = view
         self.index = index
+        #: what each step's record goes through before it is sent (predict mode hides values)
+        self.redact: Callable[[dict[str, Any], int], dict[str, Any]] = lambda record, i: record
         self.on_msg(self._on_msg)
 
     def show(self, i: int) -> None:
@@ -82,8 +91,13 @@ class PictureView(anywidget.AnyWidget):
         """A taller focus view (the Full size toggle)."""
         self.send({"tall": bool(tall)})
 
+    def resend(self) -> None:
+        """Send the current step's record again (after predict mode hid or showed a value)."""
+        self._send_steps(self.index, self.index)
+
     def _send_steps(self, lo: int, hi: int) -> None:
-        self.send({"steps": {k: self.view.step(k) for k in range(lo, hi + 1)}, "to": self.index})
+        steps = {k: self.redact(self.view.step(k), k) for k in range(lo, hi + 1)}
+        self.send({"steps": steps, "to": self.index})
 
     def _on_msg(self, _: Any, content: Any, buffers: Any) -> None:
         if isinstance(content, dict) and "need" in content:
@@ -96,6 +110,9 @@ class PictureView(anywidget.AnyWidget):
 class Stepper(widgets.VBox):
     """Step through a walkthrough: Prev / Next / Reset, Play, a slider, the narration, the frame.
 
+    With ``predict=True`` it starts in predict mode, with ``presenter=True`` in presenter
+    mode (both are toggles in its panel; see :mod:`gradlab.widgets.predicting`).
+
     Every update only sets widget values (no ``Output`` widget), so a notebook that shows a
     stepper keeps stable outputs. Play and the slider are linked in the browser (``jslink``),
     so playing needs no round trip except the frame update itself.
@@ -106,7 +123,13 @@ class Stepper(widgets.VBox):
     1
     """
 
-    def __init__(self, walkthrough: WalkthroughLike, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        walkthrough: WalkthroughLike,
+        predict: bool = False,
+        presenter: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self.walkthrough = walkthrough
         last = max(len(walkthrough) - 1, 0)
         start = min(max(int(walkthrough.index), 0), last)
@@ -165,8 +188,23 @@ class Stepper(widgets.VBox):
             ],
             layout=widgets.Layout(align_items="center", width="100%"),
         )
+        #: predict mode and the presenter toggle (for a recorded walkthrough; see predicting.py)
+        self.predict: PredictPanel | None = None
+        parts = [controls, self.source, self.narration, self.frame]
+        if isinstance(walkthrough, Walkthrough):
+            self.predict = PredictPanel(
+                Predictor(walkthrough),
+                go=lambda delta: self._go(self.walkthrough.index + delta),
+                changed=self._predict_changed,
+                predict=predict,
+                presenter=presenter,
+            )
+            self.frame.redact = self._redact
+            self.predict.observe(self._modes_changed, names=["predict", "presenter"])
+            self.frame.big = self.predict.predictor.presenter = presenter
+            parts.insert(3, self.predict)
         kwargs.setdefault("layout", widgets.Layout(width="100%"))
-        super().__init__([controls, self.source, self.narration, self.frame], **kwargs)
+        super().__init__(parts, **kwargs)
         self.add_class("gradlab-stepper")
         parts = {
             "prev": self.prev_button,
@@ -180,6 +218,8 @@ class Stepper(widgets.VBox):
             "narration": self.narration,
             "frame": self.frame,
         }
+        if self.predict is not None:
+            parts["predict"] = self.predict
         for part, widget in parts.items():
             widget.add_class(f"gradlab-stepper-{part}")
         self.walkthrough.goto(start)
@@ -217,7 +257,12 @@ class Stepper(widgets.VBox):
         colour = _PHASE_COLOURS.get(phase, "#3a3a3a")
         # The counter is set last, so a front end showing the new counter has the rest too.
         self.frame.show(i)
-        narration = html.escape(str(w.narration)).replace("\n", "<br>")
+        text = w.narration
+        if self.predict is not None:
+            self.predict.show(i)
+            if self.predict.hiding:
+                text = self.predict.predictor.narration(i)
+        narration = html.escape(str(text)).replace("\n", "<br>")
         self.narration.value = (
             '<div style="font-size:1.15em;line-height:1.45;margin:0.2em 0 0.4em 0;'
             f'color:{colour if phase == "error" else "inherit"}">{narration}</div>'
@@ -236,6 +281,21 @@ class Stepper(widgets.VBox):
             f"step {i + 1} / {n} · "
             f'<b style="color:{colour}">{html.escape(phase)}</b></span>'
         )
+
+    def _redact(self, record: dict[str, Any], i: int) -> dict[str, Any]:
+        if self.predict is None or not self.predict.hiding:
+            return record
+        return self.predict.predictor.redact(record, i)
+
+    def _predict_changed(self) -> None:
+        """An answer or a reveal: the narration, the questions and the edge labels again."""
+        self.refresh()
+        self.frame.resend()
+
+    def _modes_changed(self, change: dict[str, Any]) -> None:
+        if change["name"] == "presenter":
+            self.frame.big = self.predict.predictor.presenter = bool(change["new"])
+        self._predict_changed()
 
     def _go(self, i: int) -> None:
         self.walkthrough.goto(int(i))

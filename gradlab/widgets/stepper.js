@@ -7,13 +7,14 @@
 
 const MIN_SCALE = 1.2; // drawing text is 10 units: at least 12 px on screen
 const MAX_SCALE = 2.0;
+const BIG = 1.6; // presenter mode: text this much larger
 const NS = "http://www.w3.org/2000/svg";
 
 const CSS = `
 .gradlab-view{display:flex;gap:8px;width:100%;font-family:system-ui,sans-serif}
 .gradlab-view .gl-focus{flex:1 1 auto;min-width:0;height:440px;border:1px solid #ccc;
   overflow:hidden;cursor:grab;touch-action:none;background:white;position:relative}
-.gradlab-view.gl-tall .gl-focus{height:80vh}
+.gradlab-view.gl-tall .gl-focus,.gradlab-view.gl-big .gl-focus{height:80vh}
 .gradlab-view .gl-focus svg{position:absolute;left:0;top:0;transform-origin:0 0;
   display:block;user-select:none;max-width:none}
 .gradlab-view .gl-side{flex:0 0 260px;display:flex;flex-direction:column;gap:6px;min-width:0}
@@ -135,7 +136,8 @@ export function createView(el, start, request) {
   // the focus rectangle at readable size: scale between MIN_SCALE and MAX_SCALE
   function focusOn(f) {
     const [cw, ch] = screen();
-    const s = Math.min(MAX_SCALE, Math.max(MIN_SCALE, Math.min(cw / f[2], ch / f[3])));
+    const k = el.classList.contains("gl-big") ? BIG : 1;
+    const s = Math.min(MAX_SCALE * k, Math.max(MIN_SCALE * k, Math.min(cw / f[2], ch / f[3])));
     const w = cw / s, h = ch / s;
     const cx = f[0] + f[2] / 2, cy = f[1] + f[3] / 2;
     setView([cx - w / 2, cy - h / 2, w, h]);
@@ -201,7 +203,26 @@ export function createView(el, start, request) {
     notesLayer.appendChild(g);
   }
 
+  // presenter mode holds a step's new values back: rec.mask names the boxes whose
+  // values read "?" while that step is shown (their texts come back when it is left)
+  let masked = [];
+  function unmask() {
+    for (const [t, text] of masked) t.textContent = text;
+    masked = [];
+  }
+  function mask(keys) {
+    for (const k of keys || []) {
+      for (const t of byKey.get(k)?.querySelectorAll("text.row") || []) {
+        const text = t.textContent, m = /^(data|grad): /.exec(text);
+        if (!m && !/^ [[…]/.test(text)) continue;
+        masked.push([t, text]);
+        t.textContent = m ? `${m[1]}: ?` : "";
+      }
+    }
+  }
+
   function show(rec) {
+    mask(rec.mask);
     for (const k of lit) {
       const g = byKey.get(k);
       if (g) g.classList.remove("lit", "err");
@@ -242,6 +263,7 @@ export function createView(el, start, request) {
       return;
     }
     target = null;
+    unmask();
     const from = Math.max(cur, 0);
     if (cur < 0) cur = 0;
     while (cur < j) {
@@ -322,6 +344,8 @@ export function createView(el, start, request) {
     go,
     get index() { return cur; },
     setTall(on) { el.classList.toggle("gl-tall", on); if (cur >= 0) focusOn(steps.get(cur).focus); },
+    // presenter mode: big type (and a tall view)
+    setBig(on) { el.classList.toggle("gl-big", on); if (cur >= 0) focusOn(steps.get(cur).focus); },
     get scale() { return scale(); },
     // centre the focus view on a point of the drawing
     center(x, y) { setView([x - view[2] / 2, y - view[3] / 2, view[2], view[3]]); },
@@ -338,6 +362,9 @@ function render({ model, el }) {
     if (msg.tall !== undefined) view.setTall(msg.tall);
     if (msg.to !== undefined) view.go(msg.to);
   });
+  const big = () => view.setBig(!!model.get("big"));
+  model.on("change:big", big);
+  big();
   model.send({ ready: true });
 }
 
