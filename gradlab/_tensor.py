@@ -43,10 +43,12 @@ class VersionCounter:
     """How many in-place changes a storage has seen; shared by a tensor, its views and
     ``detach()`` results, so a saved tensor notices a change made through any of them."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "views")
 
     def __init__(self) -> None:
         self.value = 0
+        #: the live views of the storage (id -> weak reference), once there are any
+        self.views: dict[int, weakref.ref] | None = None
 
 
 class Size(tuple):
@@ -96,6 +98,8 @@ class Tensor:
         self._accumulator: weakref.ref | None = None
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
+        # for a view: its root base, and how it was made (None, "no_grad" or the name of
+        # the multi-output op); see gradlab._ops.views
         self._view_of: tuple[Tensor, str | None] | None = None
 
     # --- the attributes of the classic diagram ---------------------------------------
@@ -108,6 +112,11 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if self.requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError(
+                "data set to a tensor that requires gradients must be floating point or "
+                "complex dtype"
+            )
         self._data = value._storage()
 
     @property
@@ -147,11 +156,18 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        """Whether gradients flow to or through this tensor."""
-        return self._grad_fn is not None or self._requires_grad
+        """Whether gradients flow to or through this tensor (a view follows its base)."""
+        return (
+            self._grad_fn is not None
+            or self._requires_grad
+            or (self._view_of is not None and self._view_of[0].requires_grad)
+        )
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self._grad_fn is not None:
+            # unlike requires_grad_(True), the attribute refuses even a no-op on a non-leaf
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
         if value and self._grad_fn is None and self._data.dtype.kind != "f":
             # PyTorch's attribute setter words it differently from requires_grad_()
             raise RuntimeError(
@@ -168,6 +184,14 @@ class Tensor:
     def output_nr(self) -> int:
         """Which output of its ``grad_fn`` this tensor is (0, 1, 2 for ``unbind``)."""
         return self._output_nr
+
+    @property
+    def _base(self) -> Tensor | None:
+        """For a view, the tensor whose storage it views (never itself a view); else None."""
+        return None if self._view_of is None else self._view_of[0]
+
+    def _is_view(self) -> bool:
+        return self._view_of is not None
 
     @property
     def _version(self) -> int:
@@ -271,9 +295,7 @@ class Tensor:
         ``gradient`` is d(something)/d(self); it may be omitted for one-element tensors
         (1 is used). The graph's saved tensors are freed unless ``retain_graph=True``.
         """
-        _autograd.backward(
-            [self], None if gradient is None else [gradient], retain_graph, create_graph, inputs
-        )
+        _autograd.backward([self], gradient, retain_graph, create_graph, inputs)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf's gradient in ``.grad`` during backward (a hook does it)."""
@@ -461,10 +483,10 @@ class Tensor:
         return iter(self.unbind(0))
 
     def add(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.add(self, other if alpha == 1 else other * alpha)
+        return _ops.add(self, other, alpha)
 
     def sub(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.sub(self, other if alpha == 1 else other * alpha)
+        return _ops.sub(self, other, alpha)
 
     def mul(self, other: Any) -> Tensor:
         return _ops.mul(self, other)
@@ -531,7 +553,7 @@ class Tensor:
         return _ops.permute(self, tuple(reversed(range(self.ndim))))
 
     def t(self) -> Tensor:
-        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
+        return _ops.t(self)
 
     def unsqueeze(self, dim: int) -> Tensor:
         return _ops.unsqueeze(self, dim)
@@ -541,10 +563,10 @@ class Tensor:
         return _ops.unbind(self, dim)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.add_(self, other if alpha == 1 else other * alpha)
+        return _ops.add_(self, other, alpha)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ops.sub_(self, other if alpha == 1 else other * alpha)
+        return _ops.sub_(self, other, alpha)
 
     def mul_(self, other: Any) -> Tensor:
         return _ops.mul_(self, other)

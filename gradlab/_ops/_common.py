@@ -33,6 +33,11 @@ __all__ = [
 ]
 
 
+#: the edge of a view that requires grad only because its base does (``b.requires_grad_()``
+#: after ``v = b[0:2]``): like PyTorch, the op records a node, but no gradient reaches ``v``
+NOWHERE = (None, 0)
+
+
 def edge(x: Any) -> tuple[Node | None, int]:
     """The ``next_functions`` entry for an op input: where its gradient must go."""
     if type(x) is Tensor:
@@ -41,21 +46,23 @@ def edge(x: Any) -> tuple[Node | None, int]:
             return (fn, x._output_nr)
         if x._requires_grad:
             return (x._grad_accumulator(), 0)
+        if x._view_of is not None and x._view_of[0].requires_grad:
+            return NOWHERE
     return NO_EDGE
 
 
 def grad_enabled() -> bool:
-    return _grad_mode["enabled"]
+    return _grad_mode.enabled
 
 
 def needs_grad(x: Any) -> bool:
     """Whether an op input wants a gradient (only tensors can)."""
-    return type(x) is Tensor and (x._grad_fn is not None or x._requires_grad)
+    return type(x) is Tensor and x.requires_grad
 
 
 def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
     """``make_node`` for the two inputs of an arithmetic op (the hot path, kept call-free)."""
-    if not _grad_mode["enabled"]:
+    if not _grad_mode.enabled:
         return None
     fn = a._grad_fn
     edge_a = (
@@ -64,6 +71,8 @@ def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
         else (a._grad_accumulator(), 0)
         if a._requires_grad
         else NO_EDGE
+        if a._view_of is None
+        else edge(a)
     )
     edge_b = edge(b) if type(b) is Tensor else NO_EDGE
     if edge_a is NO_EDGE and edge_b is NO_EDGE:
@@ -74,13 +83,13 @@ def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
 def make_node(cls: type[Node], *inputs: Any) -> Node | None:
     """A new ``cls`` node wired to ``inputs``, or None when there is no graph to record
     (grad mode is off, or no input requires grad)."""
-    if not _grad_mode["enabled"]:
+    if not _grad_mode.enabled:
         return None
     if len(inputs) == 1:  # most ops: one input, one edge
         only = edge(inputs[0])
         return None if only is NO_EDGE else cls((only,))
     edges = tuple(map(edge, inputs))
-    if edges.count(NO_EDGE) == len(edges):
+    if all(e is NO_EDGE for e in edges):
         return None
     return cls(edges)
 

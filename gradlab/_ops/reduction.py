@@ -90,7 +90,7 @@ def _reduce(
     data = fn(x._data, axis=dims, keepdims=keepdim and dims is not None, dtype=dtype)
     node = make_node(whole if dims is None else along, x)
     if node is not None:
-        node._saved_self_sym_sizes = x.shape
+        node._saved_self_sym_sizes = x._data.shape
         if name == "mean":
             node._saved_self_sym_numel = x.numel()
         if dims is not None:

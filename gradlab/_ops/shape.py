@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
+from gradlab._ops.views import view_of
 from gradlab.autograd import events
 
 
@@ -26,22 +27,6 @@ def _dim(dim: int, ndim: int) -> int:
             f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
         )
     return dim % max(ndim, 1)
-
-
-def view_of(
-    base: Tensor,
-    data: Any,
-    node: Node | None,
-    name: str,
-    output_nr: int = 0,
-    multi: str | None = None,
-) -> Tensor:
-    """A tensor viewing ``base``'s storage (sharing its version counter when it shares memory)."""
-    out = Tensor(data, node, output_nr)
-    if isinstance(data, np.ndarray) and np.shares_memory(data, base._storage()):
-        out._vc = base._version_counter()
-        out._view_of = (base, multi)
-    return out
 
 
 class _ShapeNode(Node):
@@ -83,10 +68,19 @@ def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
             )
         return _reshape_copy(x, shape)
-    node = make_node(ViewBackward0, x)
+    cls = ViewBackward0
+    if name == "reshape" and not x._storage().flags.c_contiguous:
+        cls = ReshapeAliasBackward0
+    node = make_node(cls, x)
     if node is not None:
-        node._self_sizes = x.shape
+        node._self_sizes = x._data.shape
     return announce(name, view_of(x, data, node, name), node, x)
+
+
+class ReshapeAliasBackward0(ViewBackward0):
+    """out = self.reshape(shape) of a non-contiguous self whose memory allows a view."""
+
+    __slots__ = ()
 
 
 class UnsafeViewBackward0(ViewBackward0):
@@ -103,7 +97,7 @@ def _reshape_copy(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     copy = unary("clone", CloneBackward0, np.ascontiguousarray(x._data), x)
     node = make_node(UnsafeViewBackward0, copy)
     if node is not None:
-        node._self_sizes = copy.shape
+        node._self_sizes = copy._data.shape
     return announce("reshape", Tensor(copy._data.reshape(shape), node), node, copy)
 
 
@@ -124,6 +118,25 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
         node._saved_dim0, node._saved_dim1 = dim0, dim1
     data = np.swapaxes(x._storage(), d0, d1)
     return announce("transpose", view_of(x, data, node, "transpose"), node, x)
+
+
+class TBackward0(Node):
+    """out = self.t() (a 0-d, 1-d or 2-d tensor)  →  ``grad`` transposed back."""
+
+    __slots__ = ()
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        return (np.transpose(grad),)
+
+
+def t(x: Tensor) -> Tensor:
+    """``x`` with its two dimensions swapped (a view; a 0-d or 1-d tensor stays as it is,
+    but still comes back as a new view, as in PyTorch)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    node = make_node(TBackward0, x)
+    data = np.transpose(x._storage())
+    return announce("t", view_of(x, data, node, "t"), node, x)
 
 
 class PermuteBackward0(Node):
@@ -187,7 +200,7 @@ def squeeze0(x: Tensor) -> Tensor:
     """``x`` without its leading dimension of size 1 (how ``vector @ matrix`` ends)."""
     node = make_node(SqueezeBackward4, x)
     if node is not None:
-        node._self_sizes = x.shape
+        node._self_sizes = x._data.shape
     out = view_of(x, np.squeeze(x._storage(), 0), node, "squeeze")
     out._bump_version()  # PyTorch's matmul squeezes its result in place: version 1
     return announce("squeeze", out, node, x)
@@ -222,7 +235,7 @@ def expand(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
             )
     node = make_node(ExpandBackward0, x)
     if node is not None:
-        node._self_sizes = shape
+        node._self_sizes = x._data.shape
     data = np.broadcast_to(x._storage(), sizes)
     return announce("expand", view_of(x, data, node, "expand"), node, x)
 

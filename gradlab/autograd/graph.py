@@ -150,6 +150,8 @@ class AccumulateGrad(Node):
         from gradlab._tensor import Tensor
 
         var = self.variable
+        if not var._requires_grad:  # requires_grad_(False) after the graph was built
+            return ()
         data = var._data
         if var._grad is None:
             if _unshared(grad) and grad.dtype == data.dtype and grad.shape == data.shape:

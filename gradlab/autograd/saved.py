@@ -72,9 +72,12 @@ _TYPE_NAMES = {
 
 
 def _op_name(node_name: str) -> str:
-    """'AddBackward0' -> 'Add', as PyTorch names the producer in its version error."""
+    """'AddBackward0' -> 'Add', 'PowBackward1' -> 'Pow1', as PyTorch names the producer
+    in its version error."""
     head, _, tail = node_name.rpartition("Backward")
-    return head if head and tail.isdigit() else node_name
+    if not (head and tail.isdigit()):
+        return node_name
+    return head if tail == "0" else head + tail
 
 
 class SavedTensor:
@@ -96,6 +99,18 @@ class SavedTensor:
         self.tensor = tensor
         self.version = tensor._version
         self.output_of = output_of
+
+    def as_seen_from(self, node: Any) -> Any:
+        """The saved tensor as PyTorch shows it: an op's saved output is that output again,
+        with ``node`` as its ``grad_fn`` (made on access, so the node holds no cycle)."""
+        alias = self.tensor
+        if self.output_of is None:
+            return alias
+        from gradlab._tensor import Tensor
+
+        out = Tensor(alias._data, node, self.output_nr)
+        out._vc = alias._vc
+        return out
 
     def unpack(self) -> np.ndarray:
         """The saved values, after checking no in-place op changed them."""
@@ -132,7 +147,7 @@ class saved_attribute:  # noqa: N801  (used like property)
             raise RuntimeError(FREED_MESSAGE)
         if type(saved) is SavedTensor:
             saved.unpack()  # PyTorch checks the version here too
-            return saved.tensor
+            return saved.as_seen_from(node)
         if self.as_tensor:
             from gradlab._tensor import Tensor
 

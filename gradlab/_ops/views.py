@@ -1,0 +1,144 @@
+"""Views and in-place changes through them, as PyTorch does them.
+
+A view shares its base's storage and version counter. Every view remembers its *root* base
+(``x[0:2][1]`` is a view of ``x``) and how it was made (in ``no_grad``, or as one output of
+a multi-output op like ``unbind``).
+
+When an in-place op that records a node ``fn`` changes a view, the base's history is
+rewritten: the base gets a ``CopySlices`` node that routes the gradient of the changed part
+through ``fn`` and passes the rest on to the base's old history. After any in-place change,
+the views that require grad get an ``AsStridedBackward0`` node on the base's new history.
+
+>>> import gradlab
+>>> a = gradlab.tensor([2.0, 3.0], requires_grad=True)
+>>> b = gradlab.zeros(3)
+>>> b[0:2].mul_(a)
+tensor([0., 0.], grad_fn=<AsStridedBackward0>)
+>>> b.grad_fn
+<CopySlices>
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from gradlab._ops._common import NO_EDGE, Node, Tensor, grad_enabled
+from gradlab.autograd.graph import gradient_edge
+from gradlab.autograd.saved import FREED, FREED_MESSAGE
+
+NO_GRAD_MODE = "no_grad"  # how a view made while grad mode was off is marked
+
+
+def view_of(
+    base: Tensor,
+    data: Any,
+    node: Node | None,
+    name: str,
+    output_nr: int = 0,
+    multi: str | None = None,
+) -> Tensor:
+    """A tensor viewing ``base``'s storage (sharing its version counter when it shares
+    memory); ``multi`` names the multi-output op it comes from (``"Unbind"``)."""
+    out = Tensor(data, node, output_nr)
+    if isinstance(data, np.ndarray) and (
+        not data.size or np.shares_memory(data, base._storage())  # an empty view shares none
+    ):
+        root = base if base._view_of is None else base._view_of[0]
+        vc = out._vc = base._version_counter()
+        out._view_of = (root, multi if grad_enabled() else NO_GRAD_MODE)
+        views = vc.views
+        if views is None:
+            views = vc.views = {}
+        key = id(out)
+        views[key] = weakref.ref(out, lambda _, key=key, views=views: views.pop(key, None))
+    return out
+
+
+def positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
+    """Where each element of ``view`` sits in ``base``, as indices into ``base`` flattened in
+    C order (``view`` shares ``base``'s memory)."""
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    at = start + np.tensordot(np.array(view.strides, np.int64), np.indices(view.shape), 1)
+    at = np.asarray(at, np.int64)
+    if base.flags.c_contiguous:
+        return at // base.itemsize
+    offsets = np.tensordot(np.array(base.strides, np.int64), np.indices(base.shape), 1).ravel()
+    order = np.argsort(offsets, kind="stable")
+    return order[np.searchsorted(offsets[order], at)]
+
+
+class AsStridedBackward0(Node):
+    """out = the view's elements of self, after the base changed in place  →  ``grad``
+    added back at those elements of a zero gradient for the base."""
+
+    __slots__ = (
+        "_base_shape",
+        "_positions",
+        "_saved_size",
+        "_saved_stride",
+        "_saved_storage_offset",
+    )
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        full = np.zeros(int(np.prod(self._base_shape)), dtype=np.asarray(grad).dtype)
+        np.add.at(full, self._positions, grad)
+        return (full.reshape(self._base_shape),)
+
+
+class CopySlices(Node):
+    """base's part seen by a view, changed in place by ``fn``  →  for the base: ``grad``
+    with that part replaced by what ``fn`` gives its first input; for ``fn``'s other
+    inputs: what ``fn`` gives them. ``fn`` is freed after backward."""
+
+    __slots__ = ("fn", "_positions")
+    _saved = ("fn",)
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def release_variables(self) -> None:
+        self.fn = FREED
+
+    def apply(self, grad: Any) -> tuple[Any, ...]:
+        fn = self.fn
+        if fn is FREED:
+            raise RuntimeError(FREED_MESSAGE)
+        result = np.array(grad, copy=True)
+        flat = result.reshape(-1)
+        part = flat[self._positions]
+        grads = fn.apply(part if not fn.multi_output else [part])
+        flat[self._positions] = 0 if grads[0] is None else grads[0]
+        return (result, *grads[1:])
+
+
+def rebase(view: Tensor, fn: Node) -> None:
+    """Rewrite the history of ``view``'s base after ``fn`` changed ``view`` in place."""
+    base = view._view_of[0]
+    copy = CopySlices((gradient_edge(base), *fn.next_functions[1:]))
+    copy.fn, copy._positions = fn, positions(base._storage(), view._storage())
+    base._grad_fn, base._output_nr = copy, 0
+
+
+def refresh_views(x: Tensor) -> None:
+    """After an in-place change to ``x``'s storage, give every view of it that requires
+    grad an ``AsStridedBackward0`` node on its base's current history."""
+    for ref in tuple(x._vc.views.values()):
+        view = ref()
+        if view is None or not view.requires_grad:
+            continue
+        base = view._view_of[0]
+        edge = gradient_edge(base)
+        if edge is NO_EDGE:
+            continue
+        data, storage = view._storage(), base._storage()
+        itemsize = data.itemsize
+        start = data.__array_interface__["data"][0] - storage.__array_interface__["data"][0]
+        node = AsStridedBackward0((edge,))
+        node._base_shape, node._positions = storage.shape, positions(storage, data)
+        node._saved_size = data.shape
+        node._saved_stride = tuple(s // itemsize for s in data.strides)
+        node._saved_storage_offset = start // itemsize
+        view._grad_fn, view._output_nr = node, 0
