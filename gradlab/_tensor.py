@@ -43,12 +43,14 @@ class VersionCounter:
     """How many in-place changes a storage has seen; shared by a tensor, its views and
     ``detach()`` results, so a saved tensor notices a change made through any of them."""
 
-    __slots__ = ("value", "views")
+    __slots__ = ("value", "views", "stale")
 
     def __init__(self) -> None:
         self.value = 0
-        #: the live views of the storage (id -> weak reference), once there are any
+        #: the live views of the storage (id -> weak reference), once there are any, and
+        #: those changed in place while they did not require grad (see gradlab._ops.views)
         self.views: dict[int, weakref.ref] | None = None
+        self.stale: set[int] | None = None
 
 
 class Size(tuple):
@@ -300,7 +302,7 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep this non-leaf's gradient in ``.grad`` during backward (a hook does it)."""
         if self._grad_fn is None:
-            if not self._requires_grad:
+            if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
         if self._retains_grad:
@@ -364,6 +366,10 @@ class Tensor:
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
+        if requires_grad and self._vc is not None and self._vc.stale:
+            from gradlab._ops.views import refresh_views
+
+            refresh_views(self, only_stale=True)
         if events.listeners:
             events.emit(events.TensorChanged("requires_grad_", self))
         return self

@@ -10,13 +10,15 @@ then replayed on torch.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gradlab
-from tests.parity import graph
+from tests.parity import Num, diff, dtype_name, graph, message_head, normalize, strip, values
 
 UNARY = ["exp", "tanh", "sigmoid", "neg"]
 BINARY = ["+", "-", "*", "/"]
@@ -160,3 +162,455 @@ def test_random_programs_match_torch(torch, data):
             assert g_ours.shape == g_theirs.shape
             np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-6, atol=1e-12)
     assert ours["graph"] == theirs["graph"]
+
+
+# --- programs with in-place ops, views, indexing, hooks and mixed dtypes ------------------
+#
+# A program is drawn from one seed and run on both libraries in lockstep: each step picks
+# an op that applies to the current tensors (judged on gradlab's side), runs it on both, and
+# writes one line per library: the op's result (or the error it raised, or the warnings it
+# gave) and every tensor's version, requires_grad and node so far. At the end, the last
+# tensor that requires grad runs backward with a seeded gradient, and the lines say the
+# graph before it (nodes, edges, saved values), the error or the leaves' and retained
+# gradients after it, and the hook log. The two sets of lines must be equal, line by line.
+
+DTYPES = ("float32", "float64", "int64", "bool")
+SCALARS = (2, -1, 0.5, 1.5, True)
+
+
+def tensor_line(t):
+    """What a learner sees of a tensor (float64 values with float32's tolerance: a program
+    mixing the two computes some of them in float32, in an order of its own)."""
+    return (
+        Num(values(t), dtype_name(t), "float32" if dtype_name(t) == "float64" else None),
+        dtype_name(t),
+        tuple(t.shape),
+        t.requires_grad,
+        t.is_leaf,
+        node_name(t),
+        t._version,
+    )
+
+
+def node_name(t):
+    try:
+        return None if t.grad_fn is None else t.grad_fn.name()
+    except RuntimeError as error:  # torch: a multi-output view whose base changed
+        return ("raises", str(error)[:40])
+
+
+def error_line(L, error):
+    return ("raises", type(error).__name__, message_head(error, L is not gradlab))
+
+
+class Side:
+    """One library's run of a program: its tensors, hook log and lines."""
+
+    def __init__(self, L, leaves):
+        self.L = L
+        self.leaves = leaves
+        self.pool = list(leaves)
+        self.hook_log = []
+        self.lines = []
+
+    def step(self, op):
+        L = self.L
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                if op[0] == "no_grad":
+                    with L.no_grad():
+                        out = run_op(self, op[1])
+                else:
+                    out = run_op(self, op)
+                result = None if out is None else tensor_line(out)
+            except Exception as error:  # noqa: BLE001  (the error is compared)
+                out, result = None, error_line(L, error)
+        said = tuple(
+            (w.category.__name__, normalize(str(w.message)))
+            for w in caught
+            if w.category is not RuntimeWarning  # numpy's (issue 9's "Errors and warnings")
+        )
+        if out is not None:
+            self.pool.append(out)
+        state = tuple((t._version, t.requires_grad, node_name(t)) for t in self.pool)
+        self.lines.append((op, result, said, state))
+
+
+def index_of(spec):
+    """A plain index description as an index for both libraries."""
+    kind, *args = spec
+    if kind == "select":
+        dim, i = args
+        return (slice(None),) * dim + (i,)
+    if kind == "slice":
+        dim, start, stop, step = args
+        return (slice(None),) * dim + (slice(start, stop, step),)
+    if kind == "list":
+        return (list(args[0]),)
+    if kind == "none":
+        return (None,)
+    return (Ellipsis,)
+
+
+def run_op(side, op):
+    """Run one op on ``side``'s tensors; return the new tensor, or None."""
+    L, pool = side.L, side.pool
+    kind, *args = op
+    if kind == "binary":
+        symbol, i, j = args
+        x, y = pool[i], pool[j] if isinstance(j, int) and not isinstance(j, bool) else j[0]
+        return BINARY_OPS[symbol](x, y)
+    if kind == "rbinary":
+        symbol, i, number = args
+        return BINARY_OPS[symbol](number, pool[i])
+    if kind == "unary":
+        name, i = args
+        return getattr(pool[i], name)()
+    if kind == "reduce":
+        name, i, dim, keepdim = args
+        x = pool[i]
+        return getattr(x, name)() if dim is None else getattr(x, name)(dim, keepdim=keepdim)
+    if kind == "view":
+        name, i, *rest = args
+        x = pool[i]
+        if name == "index":
+            return x[index_of(rest[0])]
+        if name == "zero_d_index":
+            return x[L.tensor(rest[0])]
+        if name == "mask":
+            return x[x > 0]
+        if name == "unbind":
+            return x.unbind(rest[0])[rest[1]]
+        if name in ("reshape", "view"):
+            return getattr(x, name)(-1)
+        if name == "transpose":
+            return x.transpose(0, 1)
+        return getattr(x, name)(*rest)
+    if kind == "inplace":
+        method, i, operand = args
+        x = pool[i]
+        if method == "zero_":
+            return x.zero_()
+        if method == "fill_":
+            return x.fill_(operand[0])
+        other = operand[0] if isinstance(operand, tuple) else pool[operand]
+        return getattr(x, method)(other)
+    if kind == "setitem":
+        i, spec, value = args
+        x = pool[i]
+        x[index_of(spec)] = value[0] if isinstance(value, tuple) else pool[value]
+        return x
+    if kind == "hook":
+        i, doubles = args
+        k = len(side.hook_log)
+        log = side.hook_log
+
+        def hook(grad):
+            log.append((k, None if grad is None else tensor_line(grad)[:-1]))  # no version
+            return grad * 2 if doubles else None
+
+        pool[i].register_hook(hook)
+        return None
+    if kind == "retain_grad":
+        pool[args[0]].retain_grad()
+        return None
+    if kind == "requires_grad_":
+        i, flag = args
+        return pool[i].requires_grad_(flag)
+    if kind == "data":
+        return pool[args[0]].data
+    if kind == "set_data":
+        i, j = args
+        pool[i].data = pool[j].detach().clone()
+        return None
+    if kind == "detach":
+        return pool[args[0]].detach()
+    if kind == "clone":
+        return pool[args[0]].clone()
+    if kind == "matmul":
+        i, j = args
+        return pool[i] @ pool[j]
+    raise AssertionError(op)
+
+
+BINARY_OPS = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y,
+}
+
+
+def index_specs(shape, rng):
+    """A few basic and advanced indices that fit ``shape``."""
+    specs = [("ellipsis",), ("none",)]
+    for dim, n in enumerate(shape):
+        if not n:
+            continue
+        specs.append(("select", dim, int(rng.integers(-n, n))))
+        start = int(rng.integers(0, n))
+        specs.append(
+            ("slice", dim, start, int(rng.integers(start, n + 1)), int(rng.integers(1, 3)))
+        )
+    if shape and shape[0]:
+        specs.append(("list", tuple(int(k) for k in rng.integers(0, shape[0], 2))))
+    return specs
+
+
+def broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def fixed_elsewhere(pool, op):
+    """Ops of issue 9's "Values" and "Errors and warnings" classes (bool arithmetic, some
+    dtype messages), which another branch fixes: left out until it is merged."""
+    kind, *args = op
+
+    def is_bool(x):
+        return isinstance(x, bool) or getattr(x, "dtype", None) == gradlab.bool
+
+    if kind == "binary":
+        symbol, i, j = args
+        other = j[0] if isinstance(j, tuple) else pool[j]
+        return symbol == "-" and (is_bool(pool[i]) or is_bool(other))
+    if kind == "rbinary":
+        symbol, i, number = args
+        return symbol == "-" and (is_bool(pool[i]) or is_bool(number))
+    if kind == "unary":
+        return args[0] in ("abs", "relu") and is_bool(pool[args[1]])
+    if kind == "inplace":
+        method, i, operand = args
+        other = (
+            None if operand is None else operand[0] if isinstance(operand, tuple) else pool[operand]
+        )
+        return method == "sub_" and (is_bool(pool[i]) or other is not None and is_bool(other))
+    if kind == "matmul":
+        i, j = args
+        return pool[i].dtype != pool[j].dtype or is_bool(pool[i])
+    return False
+
+
+def int_target_of_grad(pool, op):
+    """Writing a value that requires grad into an integer or bool tensor: PyTorch records
+    CopySlices on it through some views and not others (left out)."""
+    kind, *args = op
+    if kind not in ("inplace", "setitem"):
+        return False
+    x = pool[args[0] if kind == "setitem" else args[1]]
+    value = args[-1]
+    other = pool[value] if isinstance(value, int) and not isinstance(value, bool) else None
+    return not x.dtype.is_floating_point and other is not None and other.requires_grad
+
+
+def follows_base(t):
+    """A view that requires grad only because its base started to: PyTorch's nodes of ops
+    on it save values by rules not modelled here (test_parity_views covers the view)."""
+    return t.requires_grad and t.grad_fn is None and not t._requires_grad
+
+
+#: where an op's arguments name tensors of the pool
+OPERANDS = {
+    "binary": (1, 2),
+    "rbinary": (1,),
+    "unary": (1,),
+    "reduce": (1,),
+    "view": (1,),
+    "inplace": (1, 2),
+    "setitem": (0, 2),
+    "hook": (0,),
+    "retain_grad": (0,),
+    "matmul": (0, 1),
+}
+
+
+def operands(pool, op):
+    kind, *args = op
+    return [
+        pool[args[k]]
+        for k in OPERANDS.get(kind, ())
+        if isinstance(args[k], int) and not isinstance(args[k], bool)
+    ]
+
+
+def choices(pool, rng):
+    """Candidate ops by kind, for the current tensors (gradlab's side)."""
+    by_kind: dict[str, list] = {}
+
+    def add(kind, op):
+        if (
+            not fixed_elsewhere(pool, op)
+            and not int_target_of_grad(pool, op)
+            and not any(map(follows_base, operands(pool, op)))
+        ):
+            by_kind.setdefault(kind, []).append(op)
+
+    n = len(pool)
+    for i, x in enumerate(pool):
+        shape, floating = tuple(x.shape), x.dtype.is_floating_point
+        number = SCALARS[int(rng.integers(len(SCALARS)))]
+        for symbol in BINARY_OPS:
+            add("scalar", ("binary", symbol, i, (number,)))
+            add("scalar", ("rbinary", symbol, i, number))
+        for name in ("neg", "abs", "tanh", "sigmoid", "relu"):
+            add("unary", ("unary", name, i))
+        if floating and float(np.abs(x.detach().numpy()).max(initial=0)) < 4:
+            add("unary", ("unary", "exp", i))
+        for name in ("sum", "mean"):
+            add("reduce", ("reduce", name, i, None, False))
+            if shape:
+                dim = int(rng.integers(-len(shape), len(shape)))
+                add("reduce", ("reduce", name, i, dim, bool(rng.integers(2))))
+        for spec in index_specs(shape, rng):
+            add("advanced" if spec[0] == "list" else "view", ("view", "index", i, spec))
+        if shape and shape[0]:
+            add("view", ("view", "zero_d_index", i, int(rng.integers(0, shape[0]))))
+            add("advanced", ("view", "mask", i))
+            add("view", ("view", "unbind", i, 0, int(rng.integers(0, shape[0]))))
+            add("view", ("view", "unsqueeze", i, int(rng.integers(-len(shape), len(shape) + 1))))
+        if len(shape) <= 2:
+            add("view", ("view", "t", i))
+        if len(shape) >= 2:
+            add("view", ("view", "transpose", i))
+        add("view", ("view", "reshape", i))
+        add("view", ("view", "view", i))
+        fragile = any(
+            t._view_of is not None and t._view_of[1] is not None and t._vc is x._vc for t in pool
+        )
+        if not fragile:  # PyTorch then refuses grad_fn of unbind or no_grad views (not modelled)
+            for method in ("add_", "sub_", "mul_", "div_"):
+                add("inplace", ("inplace", method, i, (number,)))
+                for j in range(n):
+                    if broadcastable(tuple(pool[j].shape), shape):
+                        add("inplace", ("inplace", method, i, j))
+            add("inplace", ("inplace", "zero_", i, None))
+            add("inplace", ("inplace", "fill_", i, (number,)))
+            for spec in index_specs(shape, rng):
+                add("setitem", ("setitem", i, spec, (number,)))
+                j = int(rng.integers(n))
+                add("setitem", ("setitem", i, spec, j))
+            for j in range(n):  # (another shape or dtype: test_parity_hooks)
+                if j != i and pool[j].shape == x.shape and pool[j].dtype == x.dtype:
+                    add("data", ("set_data", i, j))
+        if x.requires_grad:
+            add("hook", ("hook", i, bool(rng.integers(2))))
+            add("hook", ("retain_grad", i))
+        add("flags", ("requires_grad_", i, bool(rng.integers(2))))
+        add("data", ("data", i))
+        add("data", ("detach", i))
+        add("data", ("clone", i))
+        for j in range(n):
+            if len(shape) in (1, 2) and pool[j].ndim in (1, 2) and pool[j].shape[0] == shape[-1]:
+                add("matmul", ("matmul", i, j))
+            if j != i and broadcastable(tuple(pool[j].shape), shape):
+                for symbol in BINARY_OPS:
+                    add("binary", ("binary", symbol, i, j))
+    return by_kind
+
+
+def leaf_specs(rng):
+    base = [int(n) for n in rng.integers(1, 4, int(rng.integers(0, 3)) + 1)]
+    specs = []
+    for _ in range(int(rng.integers(2, 4))):
+        shape = tuple(1 if rng.random() < 0.2 else n for n in base[int(rng.integers(len(base))) :])
+        dtype = DTYPES[int(rng.choice(4, p=[0.4, 0.3, 0.15, 0.15]))]
+        if dtype == "bool":
+            array = rng.random(shape) < 0.5
+        elif dtype == "int64":
+            array = rng.integers(-3, 4, shape)
+        else:
+            array = np.round(rng.uniform(-2, 2, shape) * 4) / 4
+        specs.append((array, dtype, dtype.startswith("float") and rng.random() < 0.8))
+    return specs
+
+
+def make_leaves(L, specs):
+    return [
+        L.tensor(array, dtype=getattr(L, dtype), requires_grad=rg) for array, dtype, rg in specs
+    ]
+
+
+def final_lines(side, seed):
+    """The graph of the last tensor that requires grad, then its backward pass."""
+    L = side.L
+    wanted = [t for t in side.pool if t.requires_grad]
+    if not wanted:
+        return [("no backward",)]
+    out = wanted[-1]
+    lines = []
+    described = graph([out], side.leaves)
+    lines.append(("graph", described["roots"], described["nodes"]))
+    seed_grad = np.random.default_rng(seed).standard_normal(tuple(out.shape))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out.backward(L.tensor(seed_grad, dtype=out.dtype))
+        lines.append(("backward", None))
+    except Exception as error:  # noqa: BLE001
+        lines.append(("backward", error_line(L, error)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # (the version of .grad depends on whether PyTorch could keep the incoming gradient
+        # or had to copy it, which C++ reference counts decide: test_parity_views covers it)
+        grads = [None if t.grad is None else tensor_line(t.grad)[:-1] for t in side.pool]
+    lines.append(("grads", grads))
+    lines.append(("hooks", side.hook_log))
+    return lines
+
+
+def run_program(torch, seed, steps=8):
+    """Run the program drawn from ``seed`` on both libraries; their lines."""
+    rng = np.random.default_rng(seed)
+    specs = leaf_specs(rng)
+    ours = Side(gradlab, make_leaves(gradlab, specs))
+    theirs = Side(torch, make_leaves(torch, specs))
+    for _ in range(steps):
+        by_kind = choices(ours.pool, rng)
+        kinds = sorted(by_kind)
+        options = by_kind[kinds[int(rng.integers(len(kinds)))]]
+        op = options[int(rng.integers(len(options)))]
+        if rng.random() < 0.1:
+            op = ("no_grad", op)
+        ours.step(op)
+        theirs.step(op)
+        if ours.lines[-1] != theirs.lines[-1]:
+            break
+    else:
+        ours.lines += final_lines(ours, seed)
+        theirs.lines += final_lines(theirs, seed)
+    return strip(ours.lines), strip(theirs.lines)
+
+
+def first_difference(ours, theirs):
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        if a != b:
+            return "\n".join(
+                [f"line {k} differs:"]
+                + diff(
+                    a if isinstance(a, dict) else {"line": a},
+                    b if isinstance(b, dict) else {"line": b},
+                )
+            )
+    return None if len(ours) == len(theirs) else f"{len(ours)} lines vs {len(theirs)}"
+
+
+PROGRAMS = 2000
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@settings(
+    max_examples=PROGRAMS,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_programs_with_inplace_views_hooks_and_dtypes_match_torch(torch, seed):
+    ours, theirs = run_program(torch, seed)
+    problem = first_difference(ours, theirs)
+    assert problem is None, f"seed {seed}: {problem}\n" + "\n".join(
+        f"  {line}" for line in ours[: len(theirs)]
+    )

@@ -33,11 +33,6 @@ __all__ = [
 ]
 
 
-#: the edge of a view that requires grad only because its base does (``b.requires_grad_()``
-#: after ``v = b[0:2]``): like PyTorch, the op records a node, but no gradient reaches ``v``
-NOWHERE = (None, 0)
-
-
 def edge(x: Any) -> tuple[Node | None, int]:
     """The ``next_functions`` entry for an op input: where its gradient must go."""
     if type(x) is Tensor:
@@ -46,9 +41,14 @@ def edge(x: Any) -> tuple[Node | None, int]:
             return (fn, x._output_nr)
         if x._requires_grad:
             return (x._grad_accumulator(), 0)
-        if x._view_of is not None and x._view_of[0].requires_grad:
-            return NOWHERE
     return NO_EDGE
+
+
+def _follows_base(x: Any) -> bool:
+    """A view that requires grad only because its base does (``b.requires_grad_()`` after
+    ``v = b[0:2]``): like PyTorch, an op on it records a node, whose edge to it leads
+    nowhere."""
+    return type(x) is Tensor and x._view_of is not None and x._view_of[0].requires_grad
 
 
 def grad_enabled() -> bool:
@@ -71,11 +71,9 @@ def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
         else (a._grad_accumulator(), 0)
         if a._requires_grad
         else NO_EDGE
-        if a._view_of is None
-        else edge(a)
     )
     edge_b = edge(b) if type(b) is Tensor else NO_EDGE
-    if edge_a is NO_EDGE and edge_b is NO_EDGE:
+    if edge_a is NO_EDGE and edge_b is NO_EDGE and not (_follows_base(a) or _follows_base(b)):
         return None
     return cls((edge_a, edge_b))
 
@@ -87,9 +85,11 @@ def make_node(cls: type[Node], *inputs: Any) -> Node | None:
         return None
     if len(inputs) == 1:  # most ops: one input, one edge
         only = edge(inputs[0])
-        return None if only is NO_EDGE else cls((only,))
+        if only is NO_EDGE and not _follows_base(inputs[0]):
+            return None
+        return cls((only,))
     edges = tuple(map(edge, inputs))
-    if all(e is NO_EDGE for e in edges):
+    if all(e is NO_EDGE for e in edges) and not any(map(_follows_base, inputs)):
         return None
     return cls(edges)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlab._dtype import SCALAR_NAMES
 from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
 from gradlab._ops.shape import _ShapeNode, expand, reshape, unsqueeze
 from gradlab._ops.views import view_of
@@ -260,20 +261,28 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
     with events.muted():
         part, key = _basic_part(x, _items(index), skip_whole=True)
-    check_inplace(part, value)
     storage = part._storage()
     try:
         target = np.shape(storage[key])
     except IndexError as error:
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
+    if key:  # index_put_ checks autograd before the value; copy_ after expanding it
+        check_inplace(part, value, overlap="any")
     if isinstance(value, Tensor):
         value = _fit_value(value, target, not key)  # fails before anything is written
+        if key and value._data.dtype != storage.dtype:
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{SCALAR_NAMES[storage.dtype.name]} for the destination and "
+                f"{SCALAR_NAMES[value._data.dtype.name]} for the source."
+            )
+    fills = not (isinstance(value, Tensor) and value.ndim or not target)
+    if not key:
+        check_inplace(part, value, overlap="none" if fills else "partial")
     if key:
         cls = IndexPutBackward0
-    elif isinstance(value, Tensor) and value.ndim:
-        cls = CopyBackwards
-    else:
-        cls = FillBackward3
+    else:  # (a value of the part's own shape, 0-d too, is copied)
+        cls = FillBackward3 if fills else CopyBackwards
     node = make_node(cls, part, value)
     if node is not None:
         if key:
@@ -300,6 +309,6 @@ def _fit_value(value: Tensor, target: tuple[int, ...], basic: bool) -> Tensor:
                 f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
                 f"to indexing result of shape {list(target)}"
             ) from None
-        return value
+        return value if len(sizes) == value.ndim else reshape(value, tuple(sizes), "view")
     value = reshape(value, tuple(sizes), "view")
     return value if value.shape == target else expand(value, target)

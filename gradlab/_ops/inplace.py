@@ -12,24 +12,30 @@ from typing import Any
 
 import numpy as np
 
+from gradlab._dtype import SCALAR_NAMES
 from gradlab._ops._common import Node, Tensor, make_node, needs_grad, scalar
 from gradlab._ops.arithmetic import add_data, div_data, mul_data, sub_data
-from gradlab._ops.views import NO_GRAD_MODE, rebase, refresh_views
+from gradlab._ops.views import NO_GRAD_MODE, rebase, refresh_views, set_grad_fn
 from gradlab.autograd import events
 from gradlab.autograd.grad_mode import is_grad_enabled
 from gradlab.autograd.saved import SavedTensor
 
 _LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
-_KIND_NAMES = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 
-def check_inplace(x: Tensor, other: Any = None) -> None:
+def check_inplace(x: Tensor, other: Any = None, overlap: str = "partial") -> None:
     """Raise PyTorch's error if ``x`` may not be changed in place by an op that also reads
-    ``other``, before anything is written."""
-    if type(other) is Tensor:
-        _check_overlap(x, other)
-    if not (is_grad_enabled() and (x.requires_grad or needs_grad(other))):
-        return
+    ``other``, before anything is written. ``overlap``: which sharing of memory between
+    them is refused, "partial", "any" (``index_put_``) or "none" (``fill_``, which reads
+    its value first)."""
+    if is_grad_enabled() and (x.requires_grad or needs_grad(other)):
+        _check_autograd(x)
+    if type(other) is Tensor and overlap != "none":
+        _check_overlap(x, other, full_too=overlap == "any")
+
+
+def _check_autograd(x: Tensor) -> None:
+    """PyTorch's refusals of in-place changes it could not differentiate."""
     if x._view_of is not None:
         base, made = x._view_of
         if made == NO_GRAD_MODE:
@@ -53,9 +59,10 @@ def check_inplace(x: Tensor, other: Any = None) -> None:
         raise RuntimeError(_LEAF_MESSAGE)
 
 
-def _check_overlap(x: Tensor, other: Tensor) -> None:
+def _check_overlap(x: Tensor, other: Tensor, full_too: bool = False) -> None:
     """PyTorch's refusal to read and write partly the same memory in one op (it checks
-    dense tensors only; the same elements in the same layout are fine)."""
+    dense tensors only; the same elements in the same layout are fine, unless
+    ``full_too``, as for ``index_put_``)."""
     out, data = x._data, other._data
     if not (isinstance(out, np.ndarray) and isinstance(data, np.ndarray)):
         return
@@ -64,8 +71,16 @@ def _check_overlap(x: Tensor, other: Tensor) -> None:
     if not (_dense(out) and _dense(data)):
         return
     a, b = _extent(out), _extent(data)
-    if a == b and out.strides == data.strides:
-        return
+    if a == b and out.shape == data.shape and not full_too:
+        # the same elements in the same layout (numpy gives a dimension of size 1 that
+        # broadcasting added stride 0, where PyTorch's expand gives it a regular one,
+        # unless it expands a single element)
+        spread = any(data.strides)
+        if all(
+            s == t or n == 1 and spread and 0 in (s, t)
+            for n, s, t in zip(out.shape, out.strides, data.strides)
+        ):
+            return
     if a[0] < b[1] and b[0] < a[1]:
         raise RuntimeError(
             "unsupported operation: some elements of the input tensor and the written-to "
@@ -78,7 +93,7 @@ def _dense(a: np.ndarray) -> bool:
     """Whether ``a``'s elements fill a block of memory with no gaps or repeats, in some
     order of its dimensions (PyTorch's ``is_non_overlapping_and_dense``)."""
     expected = a.itemsize
-    for size, stride in sorted((n, abs(s)) for n, s in zip(a.shape, a.strides) if n != 1):
+    for stride, size in sorted((abs(s), n) for n, s in zip(a.shape, a.strides) if n != 1):
         if stride != expected:
             return False
         expected *= size
@@ -98,9 +113,9 @@ def finish_inplace(
     of ``shown``, the tensor the user changed through the hidden view ``x``)."""
     vc = x._version_counter()
     vc.value += 1
-    if node is not None:
+    if node is not None and x._data.dtype.kind == "f":  # other dtypes take no gradient
         if x._view_of is None:
-            x._grad_fn, x._output_nr = node, 0
+            set_grad_fn(x, node)
         else:
             rebase(x, node)
     if vc.views:
@@ -131,8 +146,8 @@ def _apply(
         )
     if not np.can_cast(data.dtype, x._data.dtype, casting="same_kind"):
         raise RuntimeError(
-            f"result type {_KIND_NAMES[data.dtype.kind]} can't be cast to the "
-            f"desired output type {_KIND_NAMES[x._data.dtype.kind]}"
+            f"result type {SCALAR_NAMES[data.dtype.name]} can't be cast to the "
+            f"desired output type {SCALAR_NAMES[x._data.dtype.name]}"
         )
     if node is not None:
         _keep_old_values(node, x)

@@ -17,6 +17,7 @@ import numpy as np
 from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
 from gradlab._ops.views import view_of
 from gradlab.autograd import events
+from gradlab.autograd.saved import type_name
 
 
 def _dim(dim: int, ndim: int) -> int:
@@ -201,8 +202,9 @@ def squeeze0(x: Tensor) -> Tensor:
     node = make_node(SqueezeBackward4, x)
     if node is not None:
         node._self_sizes = x._data.shape
-    out = view_of(x, np.squeeze(x._storage(), 0), node, "squeeze")
-    out._bump_version()  # PyTorch's matmul squeezes its result in place: version 1
+    # PyTorch's matmul squeezes its own result in place (squeeze_): no view, version 1
+    out = Tensor(np.squeeze(x._storage(), 0), node)
+    out._bump_version()
     return announce("squeeze", out, node, x)
 
 
@@ -220,7 +222,8 @@ def expand(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
     shape = x.shape
     if len(sizes) < len(shape):
         raise RuntimeError(
-            f"expand({_type_name(x)}{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+            f"expand({type_name(x._data)}{{{list(shape)}}}, size={list(sizes)}): the number of "
+            "sizes "
             f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
             f"the tensor ({len(shape)})"
         )
@@ -238,12 +241,6 @@ def expand(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
         node._self_sizes = x._data.shape
     data = np.broadcast_to(x._storage(), sizes)
     return announce("expand", view_of(x, data, node, "expand"), node, x)
-
-
-def _type_name(x: Tensor) -> str:
-    from gradlab.autograd.saved import _TYPE_NAMES
-
-    return f"gradlab.{_TYPE_NAMES.get(x._data.dtype.name, 'Tensor')}"
 
 
 # --- splitting and joining ---------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab._ops._common import NO_EDGE, Node, Tensor, grad_enabled
+from gradlab._ops._common import Node, Tensor, grad_enabled
 from gradlab.autograd.graph import gradient_edge
 from gradlab.autograd.saved import FREED, FREED_MESSAGE
 
@@ -49,12 +49,17 @@ def view_of(
         root = base if base._view_of is None else base._view_of[0]
         vc = out._vc = base._version_counter()
         out._view_of = (root, multi if grad_enabled() else NO_GRAD_MODE)
-        views = vc.views
-        if views is None:
-            views = vc.views = {}
+        if vc.views is None:
+            vc.views = {}
         key = id(out)
-        views[key] = weakref.ref(out, lambda _, key=key, views=views: views.pop(key, None))
+        vc.views[key] = weakref.ref(out, lambda _, key=key, vc=vc: _forget(vc, key))
     return out
+
+
+def _forget(vc: Any, key: int) -> None:
+    vc.views.pop(key, None)
+    if vc.stale:
+        vc.stale.discard(key)
 
 
 def positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -114,31 +119,59 @@ class CopySlices(Node):
         return (result, *grads[1:])
 
 
+def set_grad_fn(t: Tensor, node: Node) -> None:
+    """Make ``node`` the new ``grad_fn`` of ``t`` (changed in place); a ``retain_grad``
+    moves along to it, as in PyTorch."""
+    old, old_nr = t._grad_fn, t._output_nr
+    t._grad_fn, t._output_nr = node, 0
+    if t._retains_grad and old is not None and old._hooks is not None:
+        hook = old._hooks.retains_grad.pop(old_nr, None)
+        if hook is not None:
+            node._hooks_or_new().retains_grad[0] = hook
+
+
 def rebase(view: Tensor, fn: Node) -> None:
     """Rewrite the history of ``view``'s base after ``fn`` changed ``view`` in place."""
     base = view._view_of[0]
     copy = CopySlices((gradient_edge(base), *fn.next_functions[1:]))
     copy.fn, copy._positions = fn, positions(base._storage(), view._storage())
-    base._grad_fn, base._output_nr = copy, 0
+    set_grad_fn(base, copy)
 
 
-def refresh_views(x: Tensor) -> None:
+def refresh_views(x: Tensor, only_stale: bool = False) -> None:
     """After an in-place change to ``x``'s storage, give every view of it that requires
-    grad an ``AsStridedBackward0`` node on its base's current history."""
-    for ref in tuple(x._vc.views.values()):
+    grad an ``AsStridedBackward0`` node on its base's current history. A view that does
+    not require grad yet is remembered as stale: PyTorch gives it the node as soon as it
+    does (``only_stale``: when its base starts to require grad)."""
+    vc = x._vc
+    for key, ref in tuple(vc.views.items()):
         view = ref()
-        if view is None or not view.requires_grad:
+        if view is None or view._view_of[1] is not None:
+            # (PyTorch refuses the grad_fn of a multi-output or no_grad view from now on;
+            # gradlab leaves it as it was)
             continue
+        if only_stale and key not in vc.stale:
+            continue
+        if not view.requires_grad:
+            if vc.stale is None:
+                vc.stale = set()
+            vc.stale.add(key)
+            continue
+        if vc.stale:
+            vc.stale.discard(key)
         base = view._view_of[0]
-        edge = gradient_edge(base)
-        if edge is NO_EDGE:
-            continue
         data, storage = view._storage(), base._storage()
-        itemsize = data.itemsize
-        start = data.__array_interface__["data"][0] - storage.__array_interface__["data"][0]
-        node = AsStridedBackward0((edge,))
+        node = AsStridedBackward0((gradient_edge(base),))
         node._base_shape, node._positions = storage.shape, positions(storage, data)
         node._saved_size = data.shape
-        node._saved_stride = tuple(s // itemsize for s in data.strides)
-        node._saved_storage_offset = start // itemsize
-        view._grad_fn, view._output_nr = node, 0
+        node._saved_stride = tuple(s // data.itemsize for s in data.strides)
+        node._saved_storage_offset = _storage_offset(data)
+        set_grad_fn(view, node)
+
+
+def _storage_offset(data: np.ndarray) -> int:
+    """Where ``data`` starts in the memory it views, in elements (PyTorch's
+    ``storage_offset()``)."""
+    owner = data.base if isinstance(data.base, np.ndarray) else data
+    start = data.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return start // data.itemsize

@@ -72,11 +72,12 @@ def _roots(outputs: Sequence[Any], grad_outputs: Any) -> tuple[list, list]:
                     f"gradlab.Size({list(np.shape(grad_data))}) and output[{i}] has a shape of "
                     f"gradlab.Size({list(out.shape)})."
                 )
-        if not out.requires_grad:
+        root = gradient_edge(out)
+        if root[0] is None:  # (also a view that requires grad only through its base)
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
-        roots.append(gradient_edge(out))
+        roots.append(root)
         seeds.append(grad_data)
     return roots, seeds
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from gradlab.autograd import events as ev
 from gradlab.autograd.graph import AccumulateGrad, Node
+from gradlab.autograd.saved import type_name
 
 
 class GraphTask:
@@ -290,7 +291,7 @@ def _checked_hook_result(fn: Any, current: np.ndarray | None, result: Any) -> np
     if data.dtype != np.asarray(current).dtype:
         raise RuntimeError(
             f"hook '{_hook_name(fn)}' has changed the type of value (was "
-            f"{_type_name(current)} got {_type_name(data)})"
+            f"{type_name(current)} got {type_name(data)})"
         )
     if np.shape(data) != np.shape(current):
         raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
@@ -306,12 +307,6 @@ def _checked_hook_results(fn: Any, current: Sequence[Any], result: Any) -> tuple
             f"(got {len(result)}, but expected {len(current)})"
         )
     return tuple(_checked_hook_result(fn, c, r) for c, r in zip(current, result))
-
-
-def _type_name(data: Any) -> str:
-    from gradlab.autograd.saved import _TYPE_NAMES
-
-    return f"gradlab.{_TYPE_NAMES.get(np.asarray(data).dtype.name, 'Tensor')}"
 
 
 def _deliver(buffers: dict[Node, Any], node: Node, index: int, grad: Any) -> Any:

@@ -43,8 +43,7 @@ def version_error(saved: SavedTensor, current: int) -> RuntimeError:
     """PyTorch's in-place version error, carrying the facts a picture needs to show it
     (``error.saved`` and ``error.current_version``)."""
     t = saved.tensor
-    kind = _TYPE_NAMES.get(t._data.dtype.name, "Tensor")
-    desc = f"[gradlab.{kind} [{', '.join(map(str, t.shape))}]]"
+    desc = f"[{type_name(t._data)} [{', '.join(map(str, t.shape))}]]"
     producer = saved.output_of or (t._grad_fn.name() if t._grad_fn is not None else None)
     if producer is not None:
         desc += f", which is output {saved.output_nr} of {_op_name(producer)},"
@@ -67,8 +66,14 @@ _TYPE_NAMES = {
     "int16": "ShortTensor",
     "int8": "CharTensor",
     "uint8": "ByteTensor",
-    "bool": "BoolTensor",
 }
+
+
+def type_name(data: Any) -> str:
+    """PyTorch's legacy type name of an array's dtype, as its messages print it
+    ("gradlab.FloatTensor"; "CPUBoolType" for bool)."""
+    name = np.asarray(data).dtype.name
+    return "CPUBoolType" if name == "bool" else f"gradlab.{_TYPE_NAMES.get(name, 'Tensor')}"
 
 
 def _op_name(node_name: str) -> str:
