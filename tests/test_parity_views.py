@@ -278,6 +278,29 @@ def test_inplace_through_views_rewrites_the_bases_history(torch, op):
     both(torch, program)
 
 
+def test_copy_slices_takes_a_gradient_of_any_layout(torch):
+    def program(L):
+        x = L.tensor([[-0.5, 0.75], [1.5, 0.25]], dtype=L.float64, requires_grad=True)
+        y = x @ x
+        y[:, -2] = 2  # the gradient arriving at CopySlices is transposed (column-major)
+        y.t().backward(L.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=L.float64))
+        return x.grad
+
+    both(torch, program)
+
+
+def test_a_stale_view_gets_its_node_when_its_base_starts_to_require_grad(torch):
+    def program(L):
+        b = L.tensor([1.0, 2.0, 3.0])
+        v = b[1:]
+        b.mul_(2)  # v does not require grad yet: no node
+        before = v.grad_fn
+        b.requires_grad_()
+        return before, v.grad_fn, edges(v.grad_fn), v.requires_grad, v.is_leaf
+
+    assert both(torch, program)[1] == ("node", "AsStridedBackward0")
+
+
 def test_inplace_on_a_base_changes_its_views_node(torch):
     def program(L):
         x = leaf(L, 1.0, 2.0, 3.0)

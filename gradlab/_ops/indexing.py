@@ -306,7 +306,7 @@ def _fit_value(value: Tensor, target: tuple[int, ...], basic: bool) -> Tensor:
             np.broadcast_to(np.empty(sizes, np.bool_), target)
         except ValueError:
             raise RuntimeError(
-                f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
+                f"shape mismatch: value tensor of shape {sizes} cannot be broadcast "
                 f"to indexing result of shape {list(target)}"
             ) from None
         return value if len(sizes) == value.ndim else reshape(value, tuple(sizes), "view")

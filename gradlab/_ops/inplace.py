@@ -71,14 +71,14 @@ def _check_overlap(x: Tensor, other: Tensor, full_too: bool = False) -> None:
     if not (_dense(out) and _dense(data)):
         return
     a, b = _extent(out), _extent(data)
-    if a == b and out.shape == data.shape and not full_too:
-        # the same elements in the same layout (numpy gives a dimension of size 1 that
+    if a == b and out.ndim == data.ndim and not full_too:
+        # the same memory with the same strides (numpy gives a dimension of size 1 that
         # broadcasting added stride 0, where PyTorch's expand gives it a regular one,
         # unless it expands a single element)
         spread = any(data.strides)
         if all(
-            s == t or n == 1 and spread and 0 in (s, t)
-            for n, s, t in zip(out.shape, out.strides, data.strides)
+            s == t or n == m == 1 and spread and 0 in (s, t)
+            for n, m, s, t in zip(out.shape, data.shape, out.strides, data.strides)
         ):
             return
     if a[0] < b[1] and b[0] < a[1]:

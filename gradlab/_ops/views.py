@@ -111,8 +111,8 @@ class CopySlices(Node):
         fn = self.fn
         if fn is FREED:
             raise RuntimeError(FREED_MESSAGE)
-        result = np.array(grad, copy=True)
-        flat = result.reshape(-1)
+        result = np.array(grad, copy=True, order="C")
+        flat = result.reshape(-1)  # a view of result (C order), written through below
         part = flat[self._positions]
         grads = fn.apply(part if not fn.multi_output else [part])
         flat[self._positions] = 0 if grads[0] is None else grads[0]
@@ -139,10 +139,10 @@ def rebase(view: Tensor, fn: Node) -> None:
 
 
 def refresh_views(x: Tensor, only_stale: bool = False) -> None:
-    """After an in-place change to ``x``'s storage, give every view of it that requires
-    grad an ``AsStridedBackward0`` node on its base's current history. A view that does
-    not require grad yet is remembered as stale: PyTorch gives it the node as soon as it
-    does (``only_stale``: when its base starts to require grad)."""
+    """After an in-place change to ``x``'s storage, give every view of it that has a node
+    or whose base requires grad an ``AsStridedBackward0`` node on its base's current
+    history. Any other view is remembered as stale: PyTorch gives it the node as soon as
+    its base requires grad (``only_stale``: now)."""
     vc = x._vc
     for key, ref in tuple(vc.views.items()):
         view = ref()
@@ -152,14 +152,14 @@ def refresh_views(x: Tensor, only_stale: bool = False) -> None:
             continue
         if only_stale and key not in vc.stale:
             continue
-        if not view.requires_grad:
+        base = view._view_of[0]
+        if view._grad_fn is None and not base.requires_grad:
             if vc.stale is None:
                 vc.stale = set()
             vc.stale.add(key)
             continue
         if vc.stale:
             vc.stale.discard(key)
-        base = view._view_of[0]
         data, storage = view._storage(), base._storage()
         node = AsStridedBackward0((gradient_edge(base),))
         node._base_shape, node._positions = storage.shape, positions(storage, data)
