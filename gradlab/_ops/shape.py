@@ -183,8 +183,17 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     node = make_node(UnsqueezeBackward0, x)
     if node is not None:
         node._saved_dim = given
-    data = np.expand_dims(x._storage(), dim)
+    data = _with_new_dim(x._storage(), dim)
     return announce("unsqueeze", view_of(x, data, node, "unsqueeze"), node, x)
+
+
+def _with_new_dim(a: np.ndarray, dim: int) -> np.ndarray:
+    """``a`` viewed with a new dimension of size 1 at ``dim``, strided as PyTorch strides
+    it (size × stride of the dimension after it), which a saved ``sym_strides`` shows."""
+    stride = a.shape[dim] * a.strides[dim] if dim < a.ndim else a.itemsize
+    shape = (*a.shape[:dim], 1, *a.shape[dim:])
+    strides = (*a.strides[:dim], stride, *a.strides[dim:])
+    return np.lib.stride_tricks.as_strided(a, shape, strides)
 
 
 class SqueezeBackward4(_ShapeNode):
