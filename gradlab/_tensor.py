@@ -28,7 +28,7 @@ from gradlab import _dtype
 from gradlab import autograd as _autograd
 from gradlab._formatting import format_tensor
 from gradlab.autograd import events
-from gradlab.autograd.graph import AccumulateGrad, Node, RemovableHandle, add_hook
+from gradlab.autograd.graph import AccumulateGrad, Invalid, Node, RemovableHandle, add_hook
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -149,7 +149,10 @@ class Tensor:
     @property
     def grad_fn(self) -> Node | None:
         """The node that computes this tensor's gradient inputs (None for leaves)."""
-        return self._grad_fn
+        fn = self._grad_fn
+        if type(fn) is Invalid:
+            raise RuntimeError(fn.message)
+        return fn
 
     @property
     def is_leaf(self) -> bool:

@@ -387,6 +387,34 @@ def test_multi_output_views_refuse_inplace(torch):
     both(torch, program)
 
 
+@pytest.mark.parametrize("grad_mode", [True, False])
+@pytest.mark.parametrize("made", ["unbind", "no_grad"])
+def test_views_whose_base_changed_refuse_their_grad_fn(torch, made, grad_mode):
+    def program(L):
+        a = leaf(L, 1.0, 2.0, 3.0, 4.0).reshape(2, 2) * 1
+        if made == "unbind":
+            v = a.unbind(0)[1]
+        else:
+            with L.no_grad():
+                v = a[1]
+        with L.set_grad_enabled(grad_mode):
+            a.mul_(2)
+        return outcome(L, lambda: v.grad_fn), v.requires_grad, a.grad_fn.name(), a
+
+    assert both(torch, program)[0][0] == "raises"
+
+
+def test_backward_through_a_refused_view_raises_its_error():
+    """PyTorch raises as soon as the view takes part in an op; gradlab raises the same
+    error when backward reaches it (README: Differences from PyTorch)."""
+    a = gradlab.ones(2, 2, requires_grad=True) * 1
+    u, _ = a.unbind(0)
+    a.mul_(2)
+    out = (u * 3).sum()
+    with pytest.raises(RuntimeError, match="Output 0 of Unbind is a view and its base"):
+        out.backward()
+
+
 # --- saved tensors -----------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from gradlab._ops._common import Node, Tensor, grad_enabled
-from gradlab.autograd.graph import gradient_edge
+from gradlab.autograd.graph import Invalid, gradient_edge
 from gradlab.autograd.saved import FREED, FREED_MESSAGE
 
 NO_GRAD_MODE = "no_grad"  # how a view made while grad mode was off is marked
@@ -146,13 +146,9 @@ def refresh_views(x: Tensor, only_stale: bool = False) -> None:
     vc = x._vc
     for key, ref in tuple(vc.views.items()):
         view = ref()
-        if view is None or view._view_of[1] is not None:
-            # (PyTorch refuses the grad_fn of a multi-output or no_grad view from now on;
-            # gradlab leaves it as it was)
+        if view is None or only_stale and key not in vc.stale:
             continue
-        if only_stale and key not in vc.stale:
-            continue
-        base = view._view_of[0]
+        base, made = view._view_of
         if view._grad_fn is None and not base.requires_grad:
             if vc.stale is None:
                 vc.stale = set()
@@ -160,6 +156,9 @@ def refresh_views(x: Tensor, only_stale: bool = False) -> None:
             continue
         if vc.stale:
             vc.stale.discard(key)
+        if made is not None:
+            set_grad_fn(view, Invalid(_refusal(view, made)))
+            continue
         data, storage = view._storage(), base._storage()
         node = AsStridedBackward0((gradient_edge(base),))
         node._base_shape, node._positions = storage.shape, positions(storage, data)
@@ -167,6 +166,25 @@ def refresh_views(x: Tensor, only_stale: bool = False) -> None:
         node._saved_stride = tuple(s // data.itemsize for s in data.strides)
         node._saved_storage_offset = _storage_offset(data)
         set_grad_fn(view, node)
+
+
+def _refusal(view: Tensor, made: str) -> str:
+    """PyTorch's error for using a multi-output or no_grad view whose base changed."""
+    if made == NO_GRAD_MODE:
+        return (
+            "A view was created in no_grad mode and its base or another view of its base has "
+            "been modified inplace with grad mode enabled. Given that this use case is "
+            "ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+            "both the view and the inplace either both inside the no_grad block (if you "
+            "don't want the inplace to be tracked) or both outside (if you want the inplace "
+            "to be tracked)."
+        )
+    return (
+        f"Output {view._output_nr} of {made} is a view and its base or another view of its "
+        "base has been modified inplace. This view is the output of a function that "
+        "returns multiple views. Such functions do not allow the output views to be "
+        "modified inplace. You should replace the inplace operation by an out-of-place one."
+    )
 
 
 def _storage_offset(data: np.ndarray) -> int:

@@ -169,6 +169,21 @@ class AccumulateGrad(Node):
         return ()
 
 
+class Invalid(Node):
+    """The ``grad_fn`` of a view PyTorch no longer differentiates: one output of a
+    multi-output op (``unbind``) or a view made under ``no_grad``, after its base changed
+    in place. Reading ``grad_fn`` raises ``message``, and so does a backward through it."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(())
+        self.message = message
+
+    def apply(self, grad: Any) -> tuple[()]:
+        raise RuntimeError(self.message)
+
+
 def _holders_of_a_fresh_argument() -> int:
     """What ``sys.getrefcount`` says of an array held by one caller's local variable and
     passed on as an argument: how the engine hands a gradient to ``apply``."""
