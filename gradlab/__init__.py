@@ -108,6 +108,9 @@ _LAZY = {
 }
 
 
+_WIDGETS_EXTRA = {"ipywidgets", "matplotlib", "networkx"}  # pyproject.toml's widgets extra
+
+
 def __getattr__(attr: str) -> Any:
     """Load the recording, picture and widget layers on first use, keeping import fast."""
     module_name = _LAZY.get(attr)
@@ -115,7 +118,18 @@ def __getattr__(attr: str) -> Any:
         raise AttributeError(f"module 'gradlab' has no attribute {attr!r}")
     import importlib
 
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name not in _WIDGETS_EXTRA:
+            raise
+        from gradlab.cli import install_hint
+
+        raise ModuleNotFoundError(
+            f"gradlab.{attr} needs {error.name}, from gradlab's widgets extra: "
+            f"{install_hint('widgets')}",
+            name=error.name,
+        ) from error
     return module if attr in ("widgets", "examples") else getattr(module, attr)
 
 

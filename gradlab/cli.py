@@ -1,27 +1,50 @@
 """The ``gradlab`` command: ``gradlab lessons`` sets up the lesson notebooks and opens JupyterLab.
 
 This module imports only the standard library, so the command starts fast and can explain a
-missing JupyterLab instead of crashing on an import.
+missing JupyterLab instead of crashing on an import. ``python -m gradlab`` runs it too.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 START_NOTEBOOK = "00_start_here.ipynb"
 DEFAULT_DIR = "gradlab-lessons"
-MISSING_JUPYTERLAB = (
-    'JupyterLab is not installed. Install the lessons extra: pip install "gradlab[lessons]"'
-)
 SOURCE_ENV = "GRADLAB_LESSONS_SOURCE"
 _SKIPPED = {"__init__.py", "__pycache__"}
+
+
+def checkout() -> Path | None:
+    """The source checkout gradlab runs from (an editable install), or None if installed."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "lessons").is_dir() else None
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs one of gradlab's extras, for a checkout or an install.
+
+    >>> install_hint("widgets")  # doctest: +SKIP
+    'pip install -e ".[widgets]"'
+    """
+    root = checkout()
+    if root is None:
+        return f'pip install "gradlab[{extra}]"'
+    where = "" if root == Path.cwd().resolve() else f" (in {root})"
+    return f'pip install -e ".[{extra}]"{where}'
+
+
+def missing_jupyterlab() -> str:
+    return f"JupyterLab is not installed. Install the lessons extra: {install_hint('lessons')}"
 
 
 def lessons_source() -> Path:
@@ -90,6 +113,8 @@ def jupyterlab_command(
         cmd.append("--no-browser")
     if port is not None:
         cmd.append(f"--ServerApp.port={port}")
+        if not any(arg.startswith("--ServerApp.port_retries") for arg in extra):
+            cmd.append("--ServerApp.port_retries=0")  # that port or none, never another
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
         cmd.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
     cmd.extend(extra)
@@ -101,10 +126,13 @@ def jupyterlab_command(
 
 def _build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
+    from gradlab import __version__
+
     parser = argparse.ArgumentParser(
         prog="gradlab", description="Learn how PyTorch's autograd works, inside Jupyter."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"gradlab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     lessons = commands.add_parser(
         "lessons",
         help="copy the lesson notebooks into a folder and open them in JupyterLab",
@@ -125,12 +153,44 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def folder_problem(folder: Path) -> str | None:
+    """Why the lessons cannot be written into ``folder``, or None if they can."""
+    if folder.exists() and not folder.is_dir():
+        return "it is a file, not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def port_problem(port: int) -> str | None:
+    """Why JupyterLab could not listen on ``port`` (on localhost), or None if it can."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is busy: choose another with --port, or stop what uses it"
+            return f"port {port} cannot be used: {exc.strerror or exc}"
+    return None
+
+
 def run_lessons(folder: Path, *, no_browser: bool, port: int | None, extra: Sequence[str]) -> int:
     """Copy the lessons into ``folder`` and run JupyterLab there until it stops; return its code."""
     if not jupyterlab_available():
-        print(MISSING_JUPYTERLAB, file=sys.stderr)
+        print(missing_jupyterlab(), file=sys.stderr)
+        return 1
+    problem = None if port is None else port_problem(port)
+    if problem:
+        print(f"gradlab lessons: {problem}", file=sys.stderr)
         return 1
     folder = folder.expanduser().resolve()
+    problem = folder_problem(folder)
+    if problem:
+        print(f"gradlab lessons: cannot use --dir {folder}: {problem}", file=sys.stderr)
+        return 1
     try:
         source = lessons_source()
         if not source.is_dir():
@@ -138,16 +198,21 @@ def run_lessons(folder: Path, *, no_browser: bool, port: int | None, extra: Sequ
     except FileNotFoundError as exc:
         print(f"Cannot find the lesson notebooks: {exc}", file=sys.stderr)
         return 1
-    copied, kept = copy_lessons(source, folder)
+    try:
+        copied, kept = copy_lessons(source, folder)
+    except OSError as exc:
+        print(f"gradlab lessons: cannot copy the lessons into {folder}: {exc}", file=sys.stderr)
+        return 1
     if copied:
         print(f"Copied {len(copied)} lesson file(s) into {folder}")
     if kept:
         names = ", ".join(str(p) for p in kept)
         print(f"Kept your own copies (not overwritten): {names}")
         print("Delete or rename a file to get the original lesson back.")
-    return _launch(
-        jupyterlab_command(folder, no_browser=no_browser, port=port, extra=extra), folder
-    )
+    cmd = jupyterlab_command(folder, no_browser=no_browser, port=port, extra=extra)
+    if "--allow-root" in cmd and "--allow-root" not in extra:
+        print("Running as root: starting JupyterLab with --allow-root")
+    return _launch(cmd, folder)
 
 
 def _launch(cmd: list[str], cwd: Path) -> int:
@@ -172,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in args:
         cut = args.index("--")
         args, extra = args[:cut], args[cut + 1 :]
-    options = _build_parser().parse_args(args)
+    parser = _build_parser()
+    options = parser.parse_args(args)
+    if options.command is None:
+        parser.print_help()
+        return 0
     if options.command == "lessons":
         return run_lessons(
             options.dir, no_browser=options.no_browser, port=options.port, extra=extra

@@ -22,6 +22,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import threading
 import weakref
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
@@ -37,15 +38,30 @@ from gradlab.autograd.saved import FREED, SavedTensor
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: gradlab's own example programs are user code as far as source lines go
 _EXAMPLES = os.path.join(_PACKAGE_DIR, "examples.py")
-_explicit_names: weakref.WeakKeyDictionary[Tensor, str] = weakref.WeakKeyDictionary()
+#: id(tensor) -> label; keyed by identity (a weak-key dict would compare tensors with
+#: ``Tensor.__eq__``), each entry dropped by a finalizer when its tensor dies
+_explicit_names: dict[int, str] = {}
 
 
 def name(tensor: Tensor, label: str) -> Tensor:
     """Give ``tensor`` a label for pictures and narration (for code outside the recording
-    block, where gradlab cannot see your variable names); returns the tensor."""
-    _explicit_names[tensor] = label
+    block, where gradlab cannot see your variable names); returns the tensor.
+
+    >>> import gradlab
+    >>> w = gradlab.name(gradlab.ones(3, requires_grad=True), "weights")
+    >>> with gradlab.record() as rec:
+    ...     y = w * 2
+    >>> rec.name_of(w)
+    'weights'
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"name() expects a Tensor, got {type(tensor).__name__}")
+    if id(tensor) not in _explicit_names:
+        weakref.finalize(tensor, _explicit_names.pop, id(tensor), None)
+    _explicit_names[id(tensor)] = str(label)
     for rec in _active:
-        rec._label(tensor, label)
+        if rec._thread == threading.get_ident():
+            rec._label(tensor, str(label))
     return tensor
 
 
@@ -102,6 +118,7 @@ class Recording:
         self._keys: dict[int, str] = {}  # id(tensor or node) -> key
         self._signatures: dict[str, tuple] = {}
         self._frame = frame
+        self._thread = threading.get_ident()  # only this thread's events are recorded
 
     # --- what the pictures ask ------------------------------------------------------
 
@@ -128,7 +145,7 @@ class Recording:
             key = f"t{len(self.tensors)}"
             self._keys[id(tensor)] = key
             self.tensors[key] = tensor
-            label = _explicit_names.get(tensor)
+            label = _explicit_names.get(id(tensor))
             if label is not None:
                 self._label(tensor, label)
         return key
@@ -186,6 +203,8 @@ class Recording:
         self.nodes[key] = NodeInfo(key, label, nxt, tuple(saved), variable)
 
     def _on_event(self, event: Any) -> None:
+        if threading.get_ident() != self._thread:
+            return  # another thread's program
         kind = type(event).__name__
         if kind == "GradientSent" and self.steps and self.steps[-1].kind == "NodeExecuted":
             self.steps[-1].sends.append(event)
@@ -286,9 +305,10 @@ _active: list[Recording] = []
 
 
 def _fingerprint(data: Any) -> Any:
-    """A cheap stand-in for 'same values' (small arrays are compared whole)."""
+    """A cheap stand-in for 'same values' (small arrays are compared whole). Bytes, not
+    floats, so that NaN compares equal to itself."""
     array = np.asarray(data)
-    return array.tobytes() if array.size <= 64 else (array.shape, float(array.sum()))
+    return array.tobytes() if array.size <= 64 else (array.shape, array.sum().tobytes())
 
 
 def _user_line(tb: TracebackType | None = None) -> tuple[str, int | None]:

@@ -17,6 +17,7 @@ ipywidgets 8 DOM classes: ``button.jupyter-button``, ``.widget-html-content``,
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -27,7 +28,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,9 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium; GRADLAB_CHROMIUM names another one (or a missing path, to run the
+# suite as a machine without a browser does)
+CHROMIUM = os.environ.get("GRADLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -68,6 +71,15 @@ def missing_oracle(reason: str) -> NoReturn:
     if oracles_required():
         pytest.fail(f"{reason} ({REQUIRE_ORACLES_ENV} is set)", pytrace=False)
     pytest.skip(reason)
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run on this machine, or None when they can."""
+    if importlib.util.find_spec("playwright") is None:
+        return 'playwright is not installed (pip install -e ".[test]")'
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} not found (apt-get install chromium, or set GRADLAB_CHROMIUM)"
+    return None
 
 
 def free_port() -> int:
@@ -287,18 +299,51 @@ _READ_STEPPER_JS = """() => {
 }"""
 
 
+def _stepper_state(page: Page) -> dict[str, Any] | None:
+    """The first stepper's state, or None while it shows no step counter."""
+    state = page.evaluate(_READ_STEPPER_JS)
+    match = COUNTER.search(state["counter"])
+    if not match:
+        return None
+    state["step"], state["total"], state["phase"] = int(match[1]), int(match[2]), match[3]
+    return state
+
+
 def read_stepper(page: Page) -> dict[str, Any]:
     """The first gradlab stepper on the page: counter (parsed), source, narration, frame,
     and whether Prev/Next are disabled."""
-    state = page.evaluate(_READ_STEPPER_JS)
-    match = COUNTER.search(state["counter"])
-    assert match, f"no step counter in {state['counter']!r}"
-    state["step"], state["total"], state["phase"] = (
-        int(match[1]),
-        int(match[2]),
-        match[3],
-    )
+    state = _stepper_state(page)
+    assert state is not None, f"no step counter in {page.evaluate(_READ_STEPPER_JS)!r}"
     return state
+
+
+def wait_for_stepper(
+    page: Page, condition: Callable[[dict[str, Any]], bool], timeout: float = 15.0
+) -> dict[str, Any]:
+    """Wait until the stepper's state (as :func:`read_stepper` gives it) meets ``condition``
+    and return that state. The kernel updates the parts one message at a time, so a test
+    waits for what it expects instead of reading right after a click."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = _stepper_state(page)
+        if state is not None and condition(state):
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the stepper never met the condition; it shows {state}")
+        page.wait_for_timeout(50)
+
+
+def wait_until_settled(
+    page: Page, consistent: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+) -> dict[str, Any]:
+    """Wait until the stepper shows a ``consistent`` state that stays the same once the
+    kernel is idle (e.g. after pausing Play, while the kernel catches up with the slider)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = wait_for_stepper(page, consistent, max(deadline - time.monotonic(), 0.1))
+        wait_idle(page, max(deadline - time.monotonic(), 0.1))
+        if _stepper_state(page) == state:
+            return state
 
 
 def wait_for_step(page: Page, step: int) -> None:

@@ -1,8 +1,10 @@
 """Shared fixtures: the PyTorch oracle, and JupyterLab + headless Chromium for widget tests.
 
-Tests that need a tool which may be missing (torch, chromium, playwright, JupyterLab) skip
-with an install hint, except when GRADLAB_REQUIRE_ORACLES is set (as in .ci/run): then they
-fail, so CI can never pass by skipping them. Browser helpers live in tests/browser.py.
+Parity tests take the ``oracle`` fixture (tests/oracle.py): torch live when it is installed,
+else torch's answers recorded in tests/torch_expected/. Browser tests need Chromium and
+playwright; without them they skip with one summary line, except when
+GRADLAB_REQUIRE_ORACLES is set (as in .ci/run): then they fail, so CI can never pass by
+skipping them. Browser helpers live in tests/browser.py.
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     JupyterLab,
+    browser_missing,
     missing_oracle,
+    oracles_required,
     running_jupyter_lab,
 )
+from tests.oracle import RECORD, TORCH_VERSION, Oracle, Recordings, session_mode
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TORCH_PIN = "torch==2.13.0"
+TORCH_PIN = f"torch=={TORCH_VERSION}"
+RECORDINGS = Recordings()
 
 # In CI, property tests draw the same examples every run: a red build is then reproducible,
 # never a roll of the dice. Locally they explore new examples each run.
@@ -39,12 +45,70 @@ if os.environ.get("CI"):
 collect_ignore_glob = ["*.ipynb"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-torch",
+        action="store_true",
+        help="write torch's answers to tests/torch_expected/ (tools/record_torch_expectations.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.oracle_mode = session_mode(config.getoption("--record-torch"))
+    if config.oracle_mode == RECORD:
+        settings.load_profile("ci")  # the same Hypothesis examples each time: stable files
+        import torch
+
+        if torch.__version__.split("+")[0] != TORCH_VERSION:
+            raise pytest.UsageError(f"record with {TORCH_PIN}, not torch {torch.__version__}")
+
+
+def _remember(items: list[pytest.Item]) -> None:
+    for item in items:
+        path, _, test = item.nodeid.partition("::")
+        RECORDINGS.collected(Path(path).stem, test)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _remember(session.items)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _remember(items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if session.config.oracle_mode == RECORD:
+        for path in RECORDINGS.write():
+            print(f"\nrecorded torch's answers in {path}")
+
+
+BROWSER_MISSING = browser_missing()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without Chromium or playwright, the browser tests skip (or fail in CI) before any
+    server starts, all with the same reason: ``-ra`` shows them as one summary line."""
+    if BROWSER_MISSING and item.get_closest_marker("browser"):
+        missing_oracle(f"browser tests need Chromium: {BROWSER_MISSING}")
+
+
+@pytest.fixture
+def oracle(request: pytest.FixtureRequest) -> Iterator[Oracle]:
+    """torch's answers to the test's questions: live, or as recorded (tests/oracle.py)."""
+    path, _, test = request.node.nodeid.partition("::")
+    mode = request.config.oracle_mode
+    answers = Oracle(RECORDINGS, Path(path).stem, test, mode, compare=oracles_required())
+    yield answers
+    answers.finish()
+
+
 @pytest.fixture
 def torch() -> Iterator[ModuleType]:
-    """The real ``torch`` module, the reference gradlab is compared against.
-
-    Skips when torch is missing (fails under GRADLAB_REQUIRE_ORACLES), and fails a test that
-    leaves ``torch.get_default_dtype()`` changed (it is restored first).
+    """The real ``torch`` module. Parity tests ask the ``oracle`` fixture instead, which
+    works without torch too; a test using this one skips when torch is missing (fails
+    under GRADLAB_REQUIRE_ORACLES), and fails if it leaves ``torch.get_default_dtype()``
+    changed (it is restored first).
     """
     try:
         import torch as torch_module

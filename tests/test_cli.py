@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,7 @@ def test_missing_jupyterlab_says_how_to_install(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     """Without JupyterLab the command fails with the install hint and touches nothing."""
+    monkeypatch.setattr(cli, "checkout", lambda: None)  # an installed gradlab
     monkeypatch.setattr(cli, "lessons_source", lambda: source)
     monkeypatch.setattr(cli, "jupyterlab_available", lambda: False)
     monkeypatch.setattr(cli, "_launch", lambda cmd, cwd: pytest.fail("must not launch"))
@@ -203,3 +206,132 @@ def test_gradlab_lessons_really_serves_jupyterlab(source: Path, tmp_path: Path) 
     assert "Kept your own copies (not overwritten): 01_mul.ipynb" in out
     assert f"Serving notebooks from local directory: {dest.resolve()}" in out
     assert (dest / "01_mul.ipynb").read_text() == "mine"
+
+
+# --- clear one-line errors, help and version ----------------------------------------------
+
+
+@pytest.fixture
+def lessons_ready(source: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The lessons command with dummy lessons and JupyterLab 'installed'; returns the list of
+    command lines it would launch."""
+    launched: list[list[str]] = []
+    monkeypatch.setattr(cli, "lessons_source", lambda: source)
+    monkeypatch.setattr(cli, "jupyterlab_available", lambda: True)
+    monkeypatch.setattr(cli, "_launch", lambda cmd, cwd: launched.append(cmd) or 0)
+    return launched
+
+
+def _read_only_folder(tmp_path: Path) -> Path:
+    """A folder where no file can be created (root ignores permissions: then /sys, which
+    containers mount read-only)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    for candidate in (folder, Path("/sys")):
+        try:
+            tempfile.TemporaryFile(dir=candidate).close()
+        except OSError:
+            return candidate
+    pytest.fail("this machine has no read-only folder to test with")
+
+
+@pytest.mark.parametrize("where", ["file", "under_file", "read_only"])
+def test_a_dir_that_cannot_hold_the_lessons_is_one_clear_line(
+    where: str, tmp_path: Path, lessons_ready: list, capsys: pytest.CaptureFixture
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    folder = {
+        "file": a_file,
+        "under_file": a_file / "lessons",
+        "read_only": _read_only_folder(tmp_path),
+    }[where]
+    reason = {
+        "file": "it is a file, not a folder",
+        "under_file": "Not a directory",
+        "read_only": "",
+    }[where]
+
+    assert cli.main(["lessons", "--dir", str(folder)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(f"gradlab lessons: cannot use --dir {folder}: {reason}")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert lessons_ready == []
+    assert a_file.read_text() == "x"
+
+
+def test_a_busy_port_is_reported_not_moved(
+    tmp_path: Path, lessons_ready: list, capsys: pytest.CaptureFixture
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["lessons", "--dir", str(tmp_path / "w"), "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    busy_port = f"port {port} is busy: choose another with --port, or stop what uses it"
+    assert err == f"gradlab lessons: {busy_port}\n"
+    assert lessons_ready == []
+
+
+def test_a_chosen_port_is_never_swapped_for_another() -> None:
+    cmd = cli.jupyterlab_command(Path("/tmp/x"), port=8999)
+    assert "--ServerApp.port=8999" in cmd and "--ServerApp.port_retries=0" in cmd
+    assert not any("port_retries" in arg for arg in cli.jupyterlab_command(Path("/tmp/x")))
+
+
+def test_allow_root_is_announced(
+    tmp_path: Path, lessons_ready: list, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    assert cli.main(["lessons", "--dir", str(tmp_path / "w")]) == 0
+    assert "--allow-root" in lessons_ready[0]
+    assert "Running as root: starting JupyterLab with --allow-root" in capsys.readouterr().out
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 1000)
+    assert cli.main(["lessons", "--dir", str(tmp_path / "w")]) == 0
+    assert "--allow-root" not in lessons_ready[1]
+    assert "allow-root" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("how", ["console_script", "python_m"])
+def test_version_help_and_python_m(how: str) -> None:
+    import gradlab
+
+    base = [_console_script()] if how == "console_script" else [sys.executable, "-m", "gradlab"]
+    version = subprocess.run(base + ["--version"], capture_output=True, text=True, check=True)
+    assert version.stdout == f"gradlab {gradlab.__version__}\n"
+    bare = subprocess.run(base, capture_output=True, text=True)
+    assert bare.returncode == 0
+    assert bare.stdout.startswith("usage: gradlab") and "lessons" in bare.stdout
+
+
+def test_missing_extra_names_the_checkout_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(cli, "checkout", lambda: Path.cwd().resolve())
+    monkeypatch.setattr(cli, "jupyterlab_available", lambda: False)
+    assert cli.main(["lessons", "--dir", str(tmp_path / "w")]) == 1
+    assert capsys.readouterr().err == (
+        'JupyterLab is not installed. Install the lessons extra: pip install -e ".[lessons]"\n'
+    )
+    monkeypatch.setattr(cli, "checkout", lambda: tmp_path)
+    assert cli.install_hint("widgets") == f'pip install -e ".[widgets]" (in {tmp_path})'
+
+
+def test_show_without_matplotlib_names_the_extra() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None  # as if it were not installed\n"
+        "import gradlab\n"
+        "try:\n"
+        "    gradlab.show\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    hint = cli.install_hint("widgets")
+    assert out == f"gradlab.show needs matplotlib, from gradlab's widgets extra: {hint}\n"

@@ -24,8 +24,9 @@ def value(t):
     return None if t is None else t.detach().numpy().tolist()
 
 
-def same_on_torch(torch, lesson):
-    ours, theirs = lesson(gradlab), lesson(torch)
+def same_on_torch(oracle, lesson):
+    """``lesson(gradlab)``, which must equal what torch shows (tests/oracle.py)."""
+    ours, theirs = lesson(gradlab), oracle(lesson)
     assert ours == theirs
     return ours
 
@@ -49,8 +50,8 @@ def lesson1(L):
     return shown
 
 
-def test_lesson1_multiply(torch):
-    shown = same_on_torch(torch, lesson1)
+def test_lesson1_multiply(oracle):
+    shown = same_on_torch(oracle, lesson1)
     assert shown["c"] == "tensor(6., grad_fn=<MulBackward0>)"
     assert shown["grads"] == (3.0, None, "tensor(3.)")
     assert shown["next_functions"] == [(ACC, 0), (None, 0)]
@@ -84,8 +85,8 @@ def lesson2(L):
     return shown
 
 
-def test_lesson2_chained_multiply(torch):
-    shown = same_on_torch(torch, lesson2)
+def test_lesson2_chained_multiply(oracle):
+    shown = same_on_torch(oracle, lesson2)
     assert shown["grads"] == [12.0, 8.0, 6.0]
     assert shown["points_at_c"] is True
     assert shown["e_edges"] == [("MulBackward0", 0), (ACC, 0)]
@@ -115,8 +116,8 @@ def lesson3(L, second="mul"):
     return shown
 
 
-def test_lesson3_version_error_with_mul(torch):
-    shown = same_on_torch(torch, lesson3)
+def test_lesson3_version_error_with_mul(oracle):
+    shown = same_on_torch(oracle, lesson3)
     assert shown["versions"] == [0, 1]
     assert shown["c"] == "tensor(7., grad_fn=<AddBackward0>)"
     assert shown["c_edges"] == [("MulBackward0", 0), (None, 0)]
@@ -129,8 +130,8 @@ def test_lesson3_version_error_with_mul(torch):
     assert shown["grads"] == [None, None, None]
 
 
-def test_lesson3_no_error_with_add(torch):
-    shown = same_on_torch(torch, lambda L: lesson3(L, "add"))
+def test_lesson3_no_error_with_add(oracle):
+    shown = same_on_torch(oracle, lambda L: lesson3(L, "add"))
     assert "error" not in shown
     assert shown["grads"] == [3.0, 2.0, 1.0]
 
@@ -161,8 +162,8 @@ def lesson4(L):
     return shown
 
 
-def test_lesson4_unbind(torch):
-    shown = same_on_torch(torch, lesson4)
+def test_lesson4_unbind(oracle):
+    shown = same_on_torch(oracle, lesson4)
     assert shown["a.grad"] == [6.0, 3.0, 2.0]
     assert shown["output_nr"] == [0, 1, 2]
     assert shown["shared"] is True
@@ -218,8 +219,8 @@ def lesson5(L):
     return shown
 
 
-def test_lesson5_div_add_graph(torch):
-    shown = same_on_torch(torch, lesson5)
+def test_lesson5_div_add_graph(oracle):
+    shown = same_on_torch(oracle, lesson5)
     assert shown["grads"]["h"] == -64.0
     assert shown["grads"]["c"] == 36.0
     assert shown["grads"]["i"] == 18.0  # retained

@@ -17,6 +17,7 @@ stream drives ``Tensor.backward()``, the recorder and the stepper alike.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,26 +25,31 @@ from typing import Any
 
 import numpy as np
 
-#: callables that receive every event; empty when nobody listens
+#: callables that receive every event, from every thread (a listener that cares checks
+#: the thread itself); empty when nobody listens
 listeners: list[Callable[[Any], None]] = []
+_thread = threading.local()  # .muted: this thread announces nothing
 
 
 def emit(event: Any) -> None:
-    """Hand ``event`` to every listener."""
+    """Hand ``event`` to every listener (unless this thread is inside :func:`muted`)."""
+    if getattr(_thread, "muted", False):
+        return
     for listener in tuple(listeners):
         listener(event)
 
 
 @contextmanager
 def muted() -> Iterator[None]:
-    """Announce nothing inside the block: the ops a custom ``Function`` or a hook runs
-    internally belong to that one step, not to the learner's program."""
-    saved = listeners[:]
-    listeners.clear()
+    """Announce nothing from this thread inside the block: the ops a custom ``Function`` or
+    a hook runs internally belong to that one step, not to the learner's program. Other
+    threads, and listeners added or removed meanwhile, are not affected."""
+    before = getattr(_thread, "muted", False)
+    _thread.muted = True
     try:
         yield
     finally:
-        listeners[:] = saved
+        _thread.muted = before
 
 
 # --- forward events -------------------------------------------------------------------
