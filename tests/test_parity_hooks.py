@@ -3,7 +3,8 @@
 graphs, flags that only leaves may change, ``.data`` swaps, custom Functions, the seed
 gradient's type, and the grad mode of each thread.
 
-Every program returns plain data (see ``tests.test_parity_views.summary``).
+Every program returns plain data (see ``tests.test_parity_views.summary``); torch's side
+is asked through the ``oracle`` fixture, live or as recorded in tests/torch_expected/.
 """
 
 from __future__ import annotations
@@ -74,11 +75,11 @@ HOOK_RESULTS = {
 
 
 @pytest.mark.parametrize("name", HOOK_RESULTS)
-def test_hook_results_are_checked(torch, name):
-    both(torch, HOOK_RESULTS[name])
+def test_hook_results_are_checked(oracle, name):
+    both(oracle, HOOK_RESULTS[name])
 
 
-def test_a_hook_on_an_unused_unbind_output_sees_none(torch):
+def test_a_hook_on_an_unused_unbind_output_sees_none(oracle):
     def program(L):
         a = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
         u, v = a.unbind(0)
@@ -88,14 +89,14 @@ def test_a_hook_on_an_unused_unbind_output_sees_none(torch):
         u.sum().backward()
         return tuple(log), a.grad
 
-    assert both(torch, program)[0][0] is None
+    assert both(oracle, program)[0][0] is None
 
 
 # --- freed graphs and flags --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("retain", [False, True])
-def test_a_second_backward_through_copy_slices(torch, retain):
+def test_a_second_backward_through_copy_slices(oracle, retain):
     def program(L):
         a = leaf(L, 1.0, 2.0, 3.0)
         b = a * 1
@@ -107,11 +108,11 @@ def test_a_second_backward_through_copy_slices(torch, retain):
         again_c = outcome(L, lambda: c.sum().backward())
         return first, again, again_c, a.grad, b.grad_fn.name(), c.grad_fn.name()
 
-    result = both(torch, program)
+    result = both(oracle, program)
     assert (result[1] is not None) is not retain
 
 
-def test_requires_grad_can_only_be_set_on_leaves(torch):
+def test_requires_grad_can_only_be_set_on_leaves(oracle):
     def program(L):
         a = leaf(L, 1.0, 2.0)
         b = a * 1
@@ -127,10 +128,10 @@ def test_requires_grad_can_only_be_set_on_leaves(torch):
             b.requires_grad,
         )
 
-    assert both(torch, program)[0][0] == "raises"
+    assert both(oracle, program)[0][0] == "raises"
 
 
-def test_data_of_another_dtype_on_a_tensor_that_requires_grad(torch):
+def test_data_of_another_dtype_on_a_tensor_that_requires_grad(oracle):
     def program(L):
         a = leaf(L, 1.0, 2.0)
         b = L.tensor([1.0, 2.0])
@@ -147,27 +148,27 @@ def test_data_of_another_dtype_on_a_tensor_that_requires_grad(torch):
             a,
         )
 
-    assert both(torch, program)[0][0] == "raises"
+    assert both(oracle, program)[0][0] == "raises"
 
 
-def test_data_of_another_shape_then_backward(torch):
+def test_data_of_another_shape_then_backward(oracle):
     def program(L):
         a = leaf(L, 1.0, 2.0)
         b = a * a
         a.data = L.tensor([1.0, 2.0, 3.0])
         return outcome(L, lambda: b.sum().backward()), a.grad
 
-    assert both(torch, program)[0][0] == "raises"
+    assert both(oracle, program)[0][0] == "raises"
 
 
-def test_data_of_another_shape_without_saved_values(torch):
+def test_data_of_another_shape_without_saved_values(oracle):
     def program(L):
         a = leaf(L, 1.0, 2.0)
         b = (a * 3).sum()
         a.data = L.tensor([[1.0, 2.0]])
         return outcome(L, lambda: b.backward()), a.grad, tuple(a.shape)
 
-    both(torch, program)
+    both(oracle, program)
 
 
 # --- custom Functions --------------------------------------------------------------------
@@ -186,17 +187,17 @@ def _function(L):
     return Split
 
 
-def test_a_custom_functions_bool_output_gets_no_grad_fn(torch):
+def test_a_custom_functions_bool_output_gets_no_grad_fn(oracle):
     def program(L):
         a = leaf(L, 1.0, -2.0)
         mask, double = _function(L).apply(a)
         double.sum().backward()
         return mask, mask.grad_fn, mask.requires_grad, mask.is_leaf, double, a.grad
 
-    assert both(torch, program)[0][2:] == (False, None)
+    assert both(oracle, program)[0][2:] == (False, None)
 
 
-def test_custom_function_apply_takes_keywords(torch):
+def test_custom_function_apply_takes_keywords(oracle):
     def program(L):
         class Scale(L.autograd.Function):
             @staticmethod
@@ -214,23 +215,23 @@ def test_custom_function_apply_takes_keywords(torch):
         (out + out2).sum().backward()
         return out, out2, a.grad
 
-    both(torch, program)
+    both(oracle, program)
 
 
 # --- the seed gradient and grad mode -----------------------------------------------------
 
 
 @pytest.mark.parametrize("gradient", [[1.0, 1.0], (1.0, 1.0), 1.0, "ones", None], ids=repr)
-def test_backward_gradient_must_be_a_tensor(torch, gradient):
+def test_backward_gradient_must_be_a_tensor(oracle, gradient):
     def program(L):
         a = leaf(L, 1.0, -2.0)
         seed = L.ones(2) if gradient == "ones" else gradient
         return outcome(L, lambda: (a * 2).backward(gradient=seed)), a.grad
 
-    both(torch, program)
+    both(oracle, program)
 
 
-def test_grad_mode_is_per_thread(torch):
+def test_grad_mode_is_per_thread(oracle):
     def program(L):
         seen = []
 
@@ -248,4 +249,4 @@ def test_grad_mode_is_per_thread(torch):
         seen.append(L.is_grad_enabled())
         return tuple(seen)
 
-    assert both(torch, program) == ((True, True), False, False, True)
+    assert both(oracle, program) == ((True, True), False, False, True)
