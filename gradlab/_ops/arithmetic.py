@@ -88,8 +88,7 @@ def _scaled_by(cls: type[BinaryNode]) -> type[BinaryNode]:
 def _with_alpha(
     op: Any, cls: type[BinaryNode], a: Tensor, b: Any, alpha: Any
 ) -> tuple[Any, Node | None]:
-    if alpha == 1:
-        return _unsaved(compute(op, a, b), cls, a, b)
+    """``a op alpha * b`` with the node of ``cls`` that saves ``alpha`` (alpha != 1)."""
     if scalar(alpha) is None:
         raise TypeError(f"alpha must be a number, not {type(alpha).__name__}")
     data, node = _unsaved(compute(lambda x, y: op(x, y * alpha), a, b), _SCALED[cls], a, b)
@@ -99,6 +98,8 @@ def _with_alpha(
 
 
 def add_data(a: Tensor, b: Any, alpha: Any = 1) -> tuple[Any, Node | None]:
+    if alpha == 1:
+        return _unsaved(compute(operator.add, a, b), AddBackward0, a, b)
     return _with_alpha(operator.add, AddBackward0, a, b, alpha)
 
 
@@ -125,6 +126,8 @@ _SCALED = {cls: _scaled_by(cls) for cls in (AddBackward0, SubBackward0)}
 
 
 def sub_data(a: Tensor, b: Any, alpha: Any = 1) -> tuple[Any, Node | None]:
+    if alpha == 1:
+        return _unsaved(compute(operator.sub, a, b), SubBackward0, a, b)
     return _with_alpha(operator.sub, SubBackward0, a, b, alpha)
 
 
