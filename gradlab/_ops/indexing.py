@@ -266,7 +266,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         target = np.shape(storage[key])
     except IndexError as error:
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
-    if key:  # index_put_ checks autograd before the value; copy_ after expanding it
+    if key:  # index_put_: autograd is checked before the value, and any overlap refused
         check_inplace(part, value, overlap="any")
     if isinstance(value, Tensor):
         value = _fit_value(value, target, not key)  # fails before anything is written
@@ -276,13 +276,12 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
                 f"{SCALAR_NAMES[storage.dtype.name]} for the destination and "
                 f"{SCALAR_NAMES[value._data.dtype.name]} for the source."
             )
-    fills = not (isinstance(value, Tensor) and value.ndim or not target)
+    # copy_ takes a value of the part's own shape (0-d too); fill_ a number or 0-d value,
+    # which it reads before writing (so it may overlap)
+    fills = not (key or isinstance(value, Tensor) and value.ndim or not target)
     if not key:
         check_inplace(part, value, overlap="none" if fills else "partial")
-    if key:
-        cls = IndexPutBackward0
-    else:  # (a value of the part's own shape, 0-d too, is copied)
-        cls = FillBackward3 if fills else CopyBackwards
+    cls = IndexPutBackward0 if key else FillBackward3 if fills else CopyBackwards
     node = make_node(cls, part, value)
     if node is not None:
         if key:
