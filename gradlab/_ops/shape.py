@@ -74,7 +74,7 @@ def _sizes_like(x: Any) -> bool:
 def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
     """``x`` with a new shape (one entry may be -1); a view where the memory allows."""
     shape = _shape_arg(name, shape)
-    if -1 in shape and not x._data.size:
+    if -1 in shape and not x._data.size and not np.prod([n for n in shape if n != -1]):
         raise RuntimeError(
             f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
             "unspecified dimension size -1 can be any value and is ambiguous"
