@@ -96,14 +96,41 @@ def test_empty_views_share_their_bases_version(oracle):
     assert both(oracle, program) == (2, 2, 2, True)
 
 
-def test_grad_version_counts_accumulations(oracle):
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda L, a: (a * 2).sum(),  # a fresh gradient: kept (version 0)
+        lambda L, a: (a * a).sum(),  # two gradients summed in place: version 1
+        lambda L, a: (a + a).sum(),  # one gradient for both edges: a new sum, version 0
+        lambda L, a: a.sum(),  # an expanded gradient: copied, version 1
+        lambda L, a: a[0] * 3,  # 0-d pieces
+        lambda L, a: a @ a,  # dot: both edges
+        lambda L, a: a[1:].sum(),
+        lambda L, a: a.exp().sum(),
+    ],
+)
+def test_grad_version_counts_copies_and_accumulations(oracle, make):
     def program(L):
-        x = leaf(L, 1.0, 2.0)
+        a = leaf(L, 1.0, 2.0, dtype="float64")
         log = []
         for _ in range(3):
-            (x * 2).sum().backward()
-            log.append(x.grad._version)
-        return tuple(log)
+            make(L, a).backward()
+            log.append(a.grad._version)
+        return tuple(log), a.grad
+
+    both(oracle, program)
+
+
+def test_grad_version_with_hooks_and_retain_grad(oracle):
+    def program(L):
+        d = leaf(L, 1.0, 2.0)
+        d.register_hook(lambda g: g * 3)
+        (d * 2).sum().backward()
+        f = L.tensor(2.0, requires_grad=True)
+        y = f * 3
+        y.retain_grad()
+        y.backward()
+        return d.grad._version, f.grad._version, y.grad._version
 
     both(oracle, program)
 

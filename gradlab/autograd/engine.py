@@ -319,9 +319,20 @@ def _deliver(buffers: dict[Node, Any], node: Node, index: int, grad: Any) -> Any
         slots[index] = total
         return total
     old = buffers.get(node)
-    total = grad if old is None else old + grad
+    if old is None:
+        total = grad
+    else:
+        total = old + grad
+        if type(node) is AccumulateGrad and _summable_in_place(old, grad):
+            node.summed = True
     buffers[node] = total
     return total
+
+
+def _summable_in_place(old: Any, grad: Any) -> bool:
+    """Whether PyTorch would add ``grad`` into ``old`` in place (a fresh dense array that is
+    not also the gradient added; ``a + a`` hands one array to both edges)."""
+    return type(old) is np.ndarray and old.base is None and old is not grad
 
 
 def _count_dependencies(roots: Iterator[Node]) -> dict[Node, int]:

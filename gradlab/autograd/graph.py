@@ -135,13 +135,16 @@ class Node:
 class AccumulateGrad(Node):
     """The end of the backward graph for a leaf: adds the incoming gradient into ``.grad``."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "summed")
 
     def __init__(self, variable: Any) -> None:
         super().__init__(())
         # run as soon as ready, like PyTorch (later-made accumulators first)
         self._seq = sys.maxsize - self._seq
         self.variable = variable
+        #: set by the engine when the arriving gradient is a sum of several (PyTorch
+        #: sums them in place, so a new .grad starts at version 1)
+        self.summed = False
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -155,13 +158,18 @@ class AccumulateGrad(Node):
         if not var._requires_grad:  # requires_grad_(False) after the graph was built
             return ()
         data = var._data
+        summed, self.summed = self.summed, False
         if var._grad is None:
             if _unshared(grad) and grad.dtype == data.dtype and _same_layout(grad, data):
                 var._grad = Tensor(grad)  # held by nobody else: kept, as in PyTorch
+            elif isinstance(grad, np.generic) and grad.dtype == data.dtype and not data.shape:
+                var._grad = Tensor(np.array(grad))  # a 0-d result: nobody else holds it
             else:  # PyTorch copies (copy_) into a new tensor of the leaf's shape
                 new = np.empty(data.shape, data.dtype)
                 new[...] = grad
                 var._grad = Tensor(new)
+                summed = True
+            if summed:
                 var._grad._bump_version()
         else:
             var._grad._storage()[...] += grad
