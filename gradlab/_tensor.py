@@ -373,13 +373,14 @@ class Tensor:
         replaces the gradient. ``handle.remove()`` unregisters it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._grad_fn is None:
-            if self._hooks is None:
-                self._hooks = {}
-            handle = add_hook(self._hooks, hook)
-        else:
-            table = self._grad_fn._hooks_or_new().tensor_pre.setdefault(self._output_nr, {})
-            handle = add_hook(table, hook)
+        if self._hooks is None:
+            # one table, as PyTorch's ``_backward_hooks``: read by this tensor's grad_fn and
+            # by its AccumulateGrad (which stays in the graph of a leaf moved inside it)
+            self._hooks = {}
+            if self._grad_fn is not None:
+                tables = self._grad_fn._hooks_or_new().tensor_pre
+                self._hooks = tables.setdefault(self._output_nr, self._hooks)
+        handle = add_hook(self._hooks, hook)
         if events.listeners:
             events.emit(events.TensorChanged("register_hook", self, hook))
         return handle

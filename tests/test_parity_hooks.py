@@ -92,6 +92,25 @@ def test_a_hook_on_an_unused_unbind_output_sees_none(oracle):
     assert both(oracle, program)[0][0] is None
 
 
+@pytest.mark.parametrize("hooks_before, hooks_after", [(1, 0), (0, 1), (1, 1)])
+def test_hooks_of_a_leaf_moved_into_the_graph(oracle, hooks_before, hooks_after):
+    # PyTorch drops a tensor's hooks when an in-place op gives it a new grad_fn; one
+    # registered afterwards runs at that grad_fn and at the leaf's old AccumulateGrad
+    def program(L):
+        log = []
+        t = leaf(L, 1.0, 2.0)
+        if hooks_before:
+            t.register_hook(lambda g: log.append(("before", g)))
+        y = t * 3
+        t.requires_grad_(False)
+        t.mul_(leaf(L, 5.0, 6.0))
+        if hooks_after:
+            t.register_hook(lambda g: log.append(("after", g)))
+        return outcome(L, lambda: (y.sum() + t.sum()).backward()), tuple(log)
+
+    assert both(oracle, program)[0][0] == "raises"
+
+
 # --- freed graphs and flags --------------------------------------------------------------
 
 

@@ -126,9 +126,10 @@ class CopySlices(Node):
 
 def set_grad_fn(t: Tensor, node: Node) -> None:
     """Make ``node`` the new ``grad_fn`` of ``t`` (changed in place); a ``retain_grad``
-    moves along to it, as in PyTorch."""
+    moves along to it, as in PyTorch. Hooks registered so far stay with the old node (a
+    leaf's are dropped); later ones go to ``node``."""
     old, old_nr = t._grad_fn, t._output_nr
-    t._grad_fn, t._output_nr = node, 0
+    t._grad_fn, t._output_nr, t._hooks = node, 0, None
     if t._retains_grad and old is not None and old._hooks is not None:
         hook = old._hooks.retains_grad.pop(old_nr, None)
         if hook is not None:
