@@ -190,6 +190,22 @@ def test_data_of_another_shape_without_saved_values(oracle):
     both(oracle, program)
 
 
+def test_views_of_a_base_whose_data_was_swapped(oracle):
+    # the views keep the old memory; PyTorch places them in the base by storage offset
+    def program(L):
+        a = L.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+        b = a * 1
+        v, w = b[2:3], b[1:2]
+        b.data = L.tensor([[10.0, 20.0], [30.0, 40.0], [50.0, 60.0]])
+        w.mul_(a[0:1])  # b gets CopySlices, v AsStridedBackward0
+        b.backward(L.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), retain_graph=True)
+        first = a.grad.clone()
+        v.sum().backward()
+        return first, a.grad, b, v, w, b.grad_fn.name(), v.grad_fn.name()
+
+    both(oracle, program)
+
+
 # --- custom Functions --------------------------------------------------------------------
 
 

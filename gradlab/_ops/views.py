@@ -69,8 +69,11 @@ def _forget(vc: Any, key: int) -> None:
 
 def positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     """Where each element of ``view`` sits in ``base``, as indices into ``base`` flattened in
-    C order (``view`` shares ``base``'s memory)."""
+    C order. A base whose data was swapped (``.data =``) no longer holds the view's memory:
+    as PyTorch, place the view by its storage offset relative to the base's."""
     start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if not np.may_share_memory(base, view):
+        start = (_storage_offset(view) - _storage_offset(base)) * view.itemsize
     at = start + np.tensordot(np.array(view.strides, np.int64), np.indices(view.shape), 1)
     at = np.asarray(at, np.int64)
     if base.flags.c_contiguous:
