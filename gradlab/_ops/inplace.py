@@ -67,6 +67,8 @@ def _check_overlap(x: Tensor, other: Tensor, full_too: bool = False) -> None:
     out, data = x._data, other._data
     if not (isinstance(out, np.ndarray) and isinstance(data, np.ndarray)):
         return
+    if out.base is None and data.base is None and out is not data:
+        return  # two arrays that own their memory: two allocations (the common case)
     if not out.size or not data.size or not np.may_share_memory(out, data):
         return
     if not (_dense(out) and _dense(data)):
