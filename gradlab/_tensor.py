@@ -30,7 +30,7 @@ from gradlab._args import ALL, int_arg, type_name
 from gradlab._formatting import format_tensor
 from gradlab._warn import warn_once
 from gradlab.autograd import events
-from gradlab.autograd.graph import AccumulateGrad, Node, RemovableHandle, add_hook
+from gradlab.autograd.graph import AccumulateGrad, Invalid, Node, RemovableHandle, add_hook
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -60,10 +60,14 @@ class VersionCounter:
     """How many in-place changes a storage has seen; shared by a tensor, its views and
     ``detach()`` results, so a saved tensor notices a change made through any of them."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "views", "stale")
 
     def __init__(self) -> None:
         self.value = 0
+        #: the live views of the storage (id -> weak reference), once there are any, and
+        #: those changed in place while they did not require grad (see gradlab._ops.views)
+        self.views: dict[int, weakref.ref] | None = None
+        self.stale: set[int] | None = None
 
 
 class Size(tuple):
@@ -113,6 +117,8 @@ class Tensor:
         self._accumulator: weakref.ref | None = None
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
+        # for a view: its root base, and how it was made (None, "no_grad" or the name of
+        # the multi-output op); see gradlab._ops.views
         self._view_of: tuple[Tensor, str | None] | None = None
 
     # --- the attributes of the classic diagram ---------------------------------------
@@ -125,6 +131,11 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if self.requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError(
+                "data set to a tensor that requires gradients must be floating point or "
+                "complex dtype"
+            )
         self._data = value._storage()
 
     @property
@@ -160,7 +171,10 @@ class Tensor:
     @property
     def grad_fn(self) -> Node | None:
         """The node that computes this tensor's gradient inputs (None for leaves)."""
-        return self._grad_fn
+        fn = self._grad_fn
+        if type(fn) is Invalid:
+            raise RuntimeError(fn.message)
+        return fn
 
     @property
     def is_leaf(self) -> bool:
@@ -169,11 +183,18 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        """Whether gradients flow to or through this tensor."""
-        return self._grad_fn is not None or self._requires_grad
+        """Whether gradients flow to or through this tensor (a view follows its base)."""
+        return (
+            self._grad_fn is not None
+            or self._requires_grad
+            or (self._view_of is not None and self._view_of[0].requires_grad)
+        )
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self._grad_fn is not None:
+            # unlike requires_grad_(True), the attribute refuses even a no-op on a non-leaf
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
         if value and self._grad_fn is None and self._data.dtype.kind != "f":
             # PyTorch's attribute setter words it differently from requires_grad_()
             raise RuntimeError(
@@ -190,6 +211,14 @@ class Tensor:
     def output_nr(self) -> int:
         """Which output of its ``grad_fn`` this tensor is (0, 1, 2 for ``unbind``)."""
         return self._output_nr
+
+    @property
+    def _base(self) -> Tensor | None:
+        """For a view, the tensor whose storage it views (never itself a view); else None."""
+        return None if self._view_of is None else self._view_of[0]
+
+    def _is_view(self) -> bool:
+        return self._view_of is not None
 
     @property
     def _version(self) -> int:
@@ -313,14 +342,12 @@ class Tensor:
         ``gradient`` is d(something)/d(self); it may be omitted for one-element tensors
         (1 is used). The graph's saved tensors are freed unless ``retain_graph=True``.
         """
-        _autograd.backward(
-            [self], None if gradient is None else [gradient], retain_graph, create_graph, inputs
-        )
+        _autograd.backward([self], gradient, retain_graph, create_graph, inputs)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf's gradient in ``.grad`` during backward (a hook does it)."""
         if self._grad_fn is None:
-            if not self._requires_grad:
+            if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
         if self._retains_grad:
@@ -346,13 +373,14 @@ class Tensor:
         replaces the gradient. ``handle.remove()`` unregisters it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._grad_fn is None:
-            if self._hooks is None:
-                self._hooks = {}
-            handle = add_hook(self._hooks, hook)
-        else:
-            table = self._grad_fn._hooks_or_new().tensor_pre.setdefault(self._output_nr, {})
-            handle = add_hook(table, hook)
+        if self._hooks is None:
+            # one table, as PyTorch's ``_backward_hooks``: read by this tensor's grad_fn and
+            # by its AccumulateGrad (which stays in the graph of a leaf moved inside it)
+            self._hooks = {}
+            if self._grad_fn is not None:
+                tables = self._grad_fn._hooks_or_new().tensor_pre
+                self._hooks = tables.setdefault(self._output_nr, self._hooks)
+        handle = add_hook(self._hooks, hook)
         if events.listeners:
             events.emit(events.TensorChanged("register_hook", self, hook))
         return handle
@@ -384,6 +412,10 @@ class Tensor:
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
+        if requires_grad and self._vc is not None and self._vc.stale:
+            from gradlab._ops.views import refresh_views
+
+            refresh_views(self, only_stale=True)
         if events.listeners:
             events.emit(events.TensorChanged("requires_grad_", self))
         return self
@@ -505,10 +537,10 @@ class Tensor:
         return iter(self.unbind(0))
 
     def add(self, other: Any, alpha: float = 1) -> Tensor:
-        return method_result("add", _ops.add(self, other if alpha == 1 else other * alpha), other)
+        return method_result("add", _ops.add(self, other, alpha), other)
 
     def sub(self, other: Any, alpha: float = 1) -> Tensor:
-        return method_result("sub", _ops.sub(self, other if alpha == 1 else other * alpha), other)
+        return method_result("sub", _ops.sub(self, other, alpha), other)
 
     def mul(self, other: Any) -> Tensor:
         return method_result("mul", _ops.mul(self, other), other)
@@ -578,7 +610,7 @@ class Tensor:
         return _ops.permute(self, (tuple(reversed(range(ndim))),))
 
     def t(self) -> Tensor:
-        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
+        return _ops.t(self)
 
     def unsqueeze(self, dim: int) -> Tensor:
         return _ops.unsqueeze(self, dim)
@@ -588,10 +620,10 @@ class Tensor:
         return _ops.unbind(self, dim)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return method_result("add_", _ops.add_(self, other if alpha == 1 else other * alpha), other)
+        return method_result("add_", _ops.add_(self, other, alpha), other)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return method_result("sub_", _ops.sub_(self, other if alpha == 1 else other * alpha), other)
+        return method_result("sub_", _ops.sub_(self, other, alpha), other)
 
     def mul_(self, other: Any) -> Tensor:
         return method_result("mul_", _ops.mul_(self, other), other)

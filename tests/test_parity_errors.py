@@ -563,27 +563,7 @@ def test_rejected_inplace_keeps_the_saved_values_valid():
 # --- documented limitations: a clear error, and nothing changed -------------------------
 
 
-def _view_inplace(L):
-    a = leaf(L)
-    y = a * 1
-    v = y[1:]
-    return a, y, v
-
-
 LIMITATIONS = [
-    ("inplace_on_view", _view_inplace, lambda L, a, y, v: v.mul_(2), "in-place ops on a view"),
-    (
-        "setitem_on_view",
-        _view_inplace,
-        lambda L, a, y, v: v.__setitem__(0, 1.0),
-        "in-place ops on a view",
-    ),
-    (
-        "inplace_on_transpose",
-        lambda L: (lambda y: (y, y.T))(L.ones(2, 3, requires_grad=True) * 1),
-        lambda L, y, t: t.add_(1),
-        "in-place ops on a view",
-    ),
     (
         "matmul_3d",
         lambda L: (L.ones(2, 2, 3), L.ones(3, 2)),

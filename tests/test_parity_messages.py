@@ -261,6 +261,8 @@ SHAPES = [
     ("reshape_two_minus_1", lambda L: L.ones(6).reshape(-1, -1)),
     ("view_two_minus_1", lambda L: L.ones(6).view(-1, -1)),
     ("reshape_empty_minus_1", lambda L: L.ones(0).reshape(-1, 0)),
+    ("reshape_empty_minus_1_alone", lambda L: L.ones(0).reshape(-1)),
+    ("view_empty_minus_1_with_3", lambda L: L.ones(0, 3).view(2, -1)),
     ("reshape_minus_1_and_0", lambda L: L.ones(6).reshape(-1, 0)),
     ("reshape_float_first", lambda L: L.ones(6).reshape(2.5, 2)),
     ("reshape_str", lambda L: L.ones(6).reshape("a")),

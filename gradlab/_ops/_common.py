@@ -71,18 +71,25 @@ def edge(x: Any) -> tuple[Node | None, int]:
     return NO_EDGE
 
 
+def _follows_base(x: Any) -> bool:
+    """A view that requires grad only because its base does (``b.requires_grad_()`` after
+    ``v = b[0:2]``): like PyTorch, an op on it records a node, whose edge to it leads
+    nowhere."""
+    return type(x) is Tensor and x._view_of is not None and x._view_of[0].requires_grad
+
+
 def grad_enabled() -> bool:
-    return _grad_mode["enabled"]
+    return _grad_mode.enabled
 
 
 def needs_grad(x: Any) -> bool:
     """Whether an op input wants a gradient (only tensors can)."""
-    return type(x) is Tensor and (x._grad_fn is not None or x._requires_grad)
+    return type(x) is Tensor and x.requires_grad
 
 
 def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
     """``make_node`` for the two inputs of an arithmetic op (the hot path, kept call-free)."""
-    if not _grad_mode["enabled"]:
+    if not _grad_mode.enabled:
         return None
     fn = a._grad_fn
     edge_a = (
@@ -93,7 +100,7 @@ def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
         else NO_EDGE
     )
     edge_b = edge(b) if type(b) is Tensor else NO_EDGE
-    if edge_a is NO_EDGE and edge_b is NO_EDGE:
+    if edge_a is NO_EDGE and edge_b is NO_EDGE and not (_follows_base(a) or _follows_base(b)):
         return None
     return cls((edge_a, edge_b))
 
@@ -101,13 +108,15 @@ def make_binary_node(cls: type[Node], a: Tensor, b: Any) -> Node | None:
 def make_node(cls: type[Node], *inputs: Any) -> Node | None:
     """A new ``cls`` node wired to ``inputs``, or None when there is no graph to record
     (grad mode is off, or no input requires grad)."""
-    if not _grad_mode["enabled"]:
+    if not _grad_mode.enabled:
         return None
     if len(inputs) == 1:  # most ops: one input, one edge
         only = edge(inputs[0])
-        return None if only is NO_EDGE else cls((only,))
+        if only is NO_EDGE and not _follows_base(inputs[0]):
+            return None
+        return cls((only,))
     edges = tuple(map(edge, inputs))
-    if edges.count(NO_EDGE) == len(edges):
+    if all(e is NO_EDGE for e in edges) and not any(map(_follows_base, inputs)):
         return None
     return cls(edges)
 

@@ -75,13 +75,42 @@ class AddBackward0(BinaryNode):
         return (grad, grad) if self._fit is None else self.fit(grad, grad)
 
 
-def add_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
-    return _unsaved(compute(operator.add, a, b), AddBackward0, a, b)
+def _scaled_by(cls: type[BinaryNode]) -> type[BinaryNode]:
+    """``cls`` for ``add``/``sub`` with ``alpha`` != 1: the same node name, saving
+    ``alpha`` and scaling the gradient of ``other`` by it (out = self ± alpha * other)."""
+
+    class Scaled(cls):
+        __slots__ = ("_saved_alpha",)
+
+        def apply(self, grad: Any) -> tuple[Any, Any]:
+            grad_self, grad_other = cls.apply(self, grad)
+            return grad_self, None if grad_other is None else grad_other * self._saved_alpha
+
+    Scaled.__name__ = Scaled.__qualname__ = cls.__name__
+    return Scaled
 
 
-def add(a: Tensor, b: Any) -> Tensor:
-    """``a + b`` (also ``b + a`` for a Python number ``b``)."""
-    data, node = add_data(a, b)
+def _with_alpha(
+    op: Any, cls: type[BinaryNode], a: Tensor, b: Any, alpha: Any
+) -> tuple[Any, Node | None]:
+    """``a op alpha * b`` with the node of ``cls`` that saves ``alpha`` (alpha != 1)."""
+    if scalar(alpha) is None:
+        raise TypeError(f"alpha must be a number, not {type(alpha).__name__}")
+    data, node = _unsaved(compute(lambda x, y: op(x, y * alpha), a, b), _SCALED[cls], a, b)
+    if node is not None:
+        node._saved_alpha = alpha
+    return data, node
+
+
+def add_data(a: Tensor, b: Any, alpha: Any = 1) -> tuple[Any, Node | None]:
+    if alpha == 1:
+        return _unsaved(compute(operator.add, a, b), AddBackward0, a, b)
+    return _with_alpha(operator.add, AddBackward0, a, b, alpha)
+
+
+def add(a: Tensor, b: Any, alpha: Any = 1) -> Tensor:
+    """``a + alpha * b`` (also ``b + a`` for a Python number ``b``)."""
+    data, node = add_data(a, b, alpha)
     if data is NotImplemented:
         return data
     out = Tensor(data, node)
@@ -117,15 +146,20 @@ def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
     )
 
 
-def sub_data(a: Tensor, b: Any) -> tuple[Any, Node | None]:
+_SCALED = {cls: _scaled_by(cls) for cls in (AddBackward0, SubBackward0)}
+
+
+def sub_data(a: Tensor, b: Any, alpha: Any = 1) -> tuple[Any, Node | None]:
     if a._data.dtype.kind == "b" or type(b) is bool or type(b) is Tensor and _is_bool(b):
         raise _bool_subtraction(a, b)
-    return _unsaved(compute(operator.sub, a, b), SubBackward0, a, b)
+    if alpha == 1:
+        return _unsaved(compute(operator.sub, a, b), SubBackward0, a, b)
+    return _with_alpha(operator.sub, SubBackward0, a, b, alpha)
 
 
-def sub(a: Tensor, b: Any) -> Tensor:
-    """``a - b``."""
-    data, node = sub_data(a, b)
+def sub(a: Tensor, b: Any, alpha: Any = 1) -> Tensor:
+    """``a - alpha * b``."""
+    data, node = sub_data(a, b, alpha)
     if data is NotImplemented:
         return data
     out = Tensor(data, node)
@@ -304,14 +338,14 @@ class PowBackward1(BinaryNode):
     _saved_result = saved_attribute("_result")
 
     def apply(self, grad: Any) -> tuple[Any, Any]:
+        # PyTorch unpacks (and version-checks) every saved tensor, needed or not
         base, p = _like(grad, unpack(self._self)), _like(grad, unpack(self._exponent))
-        grad_base = grad_p = None  # (the engine runs backward with numpy's warnings off)
+        result = unpack(self._result)  # (the engine runs backward with numpy's warnings off)
+        grad_base = grad_p = None
         if _wants(self, 0):  # PyTorch: 0 where the exponent is 0 (never 0 * inf)
             grad_base = np.where(p == 0, _zero(grad), grad * (p * base ** (p - 1)))
         if _wants(self, 1):  # ... and where the base is 0 and the exponent >= 0
-            grad_p = grad * np.where(
-                (base == 0) & (p >= 0), _zero(grad), unpack(self._result) * np.log(base)
-            )
+            grad_p = grad * np.where((base == 0) & (p >= 0), _zero(grad), result * np.log(base))
         return self.fit(grad_base, grad_p)
 
 

@@ -12,20 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from gradlab import _dtype
 from gradlab._args import type_name
-from gradlab._ops._common import (
-    Node,
-    Tensor,
-    announce,
-    edge,
-    grad_enabled,
-    make_node,
-    scalar,
-    sum_to,
-)
-from gradlab._ops.shape import _ShapeNode, _type_name, expand, reshape, unsqueeze, view_of
-from gradlab.autograd.saved import unpack
+from gradlab._dtype import SCALAR_NAMES
+from gradlab._ops._common import Node, Tensor, announce, make_node, scalar, sum_to
+from gradlab._ops.shape import _ShapeNode, expand, reshape, unsqueeze
+from gradlab._ops.views import view_of
+from gradlab.autograd import events
+from gradlab.autograd.saved import tensor_class_name, unpack
 
 
 class SelectBackward0(_ShapeNode):
@@ -93,7 +86,7 @@ def _select(x: Tensor, dim: int, index: int, position: int) -> Tensor:
         )
     node = make_node(SelectBackward0, x)
     if node is not None:
-        node._self_sizes, node._saved_dim, node._saved_index = x.shape, dim, index
+        node._self_sizes, node._saved_dim, node._saved_index = x._data.shape, dim, index
     data = np.moveaxis(x._storage(), dim, 0)[index, ...]  # `...`: a 0-d view, not a copy
     return announce("select", view_of(x, data, node, "select"), node, x)
 
@@ -104,7 +97,7 @@ def _slice(x: Tensor, dim: int, where: slice) -> Tensor:
         raise ValueError("step must be greater than zero")
     node = make_node(SliceBackward0, x)
     if node is not None:
-        node._self_sizes, node._saved_dim, node._saved_step = x.shape, dim, step
+        node._self_sizes, node._saved_dim, node._saved_step = x._data.shape, dim, step
         node._saved_start = 0 if where.start is None else operator.index(where.start)
         node._saved_end = _INT64_MAX if where.stop is None else operator.index(where.stop)
     data = np.moveaxis(np.moveaxis(x._storage(), dim, 0)[start:stop:step], 0, dim)
@@ -129,6 +122,14 @@ _INVALID_INDEX = (
 )
 
 
+def _integer(item: Any) -> Any:
+    """A 0-d integer tensor indexes as the integer it holds (a view, ``SelectBackward0``),
+    as in PyTorch; anything else is returned unchanged."""
+    if type(item) is Tensor and item._data.ndim == 0 and item._data.dtype.kind in "iu":
+        return int(item._data)
+    return item
+
+
 def _as_index(item: Any) -> Any:
     """An index item as numpy takes it, with PyTorch's IndexError for what it refuses."""
     if isinstance(item, Tensor):
@@ -146,13 +147,20 @@ def _as_index(item: Any) -> Any:
     return data
 
 
-def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]``: integers select, slices slice, ``None`` adds a dimension (each a view
-    with PyTorch's node); index tensors, lists and masks gather a copy (``IndexBackward0``)."""
-    items = tuple(
+def _items(index: Any) -> tuple[Any, ...]:
+    return tuple(
         i if _is_basic(i) else _as_index(i)
-        for i in (index if isinstance(index, tuple) else (index,))
+        for i in map(_integer, index if isinstance(index, tuple) else (index,))
     )
+
+
+def _basic_part(
+    x: Tensor, items: tuple[Any, ...], skip_whole: bool
+) -> tuple[Tensor, tuple[Any, ...]]:
+    """Apply the basic items of an index (a chain of views, one node each) and return the
+    result with the numpy key of the advanced items still to apply (``()`` when none).
+    ``skip_whole``: skip slices that take a whole dimension, as PyTorch does inside a tuple
+    and when writing."""
     consumed = sum(_width(i) for i in items)
     if consumed > x.ndim:
         raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
@@ -168,18 +176,26 @@ def getitem(x: Tensor, index: Any) -> Tensor:
             out = unsqueeze(out, dim)
             dim += 1
         elif isinstance(item, slice):
-            # PyTorch skips a full ':' inside a tuple, but not a lone one (x[:])
-            if item != slice(None) or not isinstance(index, tuple):
+            size = out.shape[dim]
+            if not (skip_whole and item.indices(size) == (0, size, 1)):
                 out = _slice(out, dim, item)
             dim += 1
         else:
             out = _select(out, dim, operator.index(item), position)
-    if advanced:
-        key, dim = [], 0
-        while dim <= max(advanced):
-            key.append(advanced.get(dim, slice(None)))
-            dim += _width(key[-1])
-        return _gather(out, tuple(key))
+    key, dim = [], 0
+    while advanced and dim <= max(advanced):
+        key.append(advanced.get(dim, slice(None)))
+        dim += _width(key[-1])
+    return out, tuple(key)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]``: integers select, slices slice, ``None`` adds a dimension (each a view
+    with PyTorch's node); index tensors, lists and masks gather a copy (``IndexBackward0``)."""
+    # PyTorch skips whole-dimension slices inside a tuple, but not a lone one (x[:])
+    out, key = _basic_part(x, _items(index), isinstance(index, tuple))
+    if key:
+        return _gather(out, key)
     return out if out is not x else _alias(x)
 
 
@@ -215,38 +231,27 @@ def _gather(x: Tensor, index: tuple[Any, ...]) -> Tensor:
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
     node = make_node(IndexBackward0, x)
     if node is not None:
-        node._self_sizes, node._index = x.shape, index
+        node._self_sizes, node._index = x._data.shape, index
     return announce("index", Tensor(data, node), node, x)
 
 
-class CopySlices(Node):
-    """self[index] = value  →  ``grad`` with the overwritten part zeroed for self, and the
-    gradient of that part (summed to value's shape) for value."""
+class CopyBackwards(Node):
+    """self.copy_(value) (``x[...] = value`` writes it into the indexed part)  →  zeros for
+    self (its old values are gone), ``grad`` summed back to value's shape and dtype for
+    value."""
 
-    __slots__ = ("_index", "_value_shape", "_value_dtype")
-
-    def name(self) -> str:
-        return "torch::autograd::CopySlices"
-
-    def apply(self, grad: Any) -> tuple[Any, Any]:
-        index = unpack(self._index)
-        rest = np.array(grad, copy=True)
-        rest[index] = 0
-        part = sum_to(np.asarray(grad)[index], self._value_shape)
-        return rest, np.asarray(part, self._value_dtype)  # in the value's own dtype
-
-
-class CopyBackwards(CopySlices):
-    """self[:] = value (the whole tensor, no view in between): ``copy_``."""
-
-    __slots__ = ()
+    __slots__ = ("_value_shape", "_value_dtype")
 
     def name(self) -> str:
         return "torch::autograd::CopyBackwards"
 
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        return np.zeros_like(grad), _value_grad(self, grad)
 
-class FillBackward3(CopySlices):
-    """self[:] = number or 0-d tensor (the whole tensor): ``fill_``."""
+
+class FillBackward3(CopyBackwards):
+    """self.fill_(value) with a number or 0-d tensor  →  zeros for self, the sum of
+    ``grad`` for value."""
 
     __slots__ = ()
 
@@ -254,81 +259,65 @@ class FillBackward3(CopySlices):
         return "FillBackward3"
 
 
-class IndexPutBackward0(_SavesIndices, CopySlices):
-    """self[indices] = value with index tensors, lists or a mask: the same gradients as
-    ``CopySlices``; the indices are saved (and freed after backward)."""
+def _value_grad(node: Any, grad: Any) -> Any:
+    part = sum_to(grad, node._value_shape)
+    return np.asarray(part, dtype=node._value_dtype)
 
-    __slots__ = ()
+
+class IndexPutBackward0(_SavesIndices):
+    """self[indices] = value with index tensors, lists or a mask  →  ``grad`` with the
+    overwritten elements zeroed for self, their gradient for value; the indices are saved
+    (and freed after backward)."""
+
+    __slots__ = ("_index", "_value_shape", "_value_dtype")
     _saved_accumulate = False
 
-    def name(self) -> str:
-        return type(self).__name__
+    def apply(self, grad: Any) -> tuple[Any, Any]:
+        index = unpack(self._index)
+        rest = np.array(grad, copy=True)
+        rest[index] = 0
+        return rest, _value_grad(self, np.asarray(grad)[index])
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
-    """``x[index] = value``: an in-place change (the version goes up)."""
+    """``x[index] = value``: an in-place change (the version goes up). As in PyTorch, the
+    basic part of the index makes a view of ``x``, which ``copy_``, ``fill_`` or (with
+    index tensors) ``index_put_`` changes in place."""
     from gradlab._ops.inplace import check_inplace, finish_inplace
 
     if not isinstance(value, Tensor) and scalar(value) is None:
-        raise TypeError(f"can't assign a {type_name(value)} to a {_type_name(x)}")
-
-    items = index if isinstance(index, tuple) else (index,)
-    basic = any(map(_is_basic, items))
-    if basic and _setitem_node(items, value, basic) is CopySlices:
-        check_inplace(x, _view_op(items, x.shape))  # PyTorch writes through a view of x
-    else:
-        check_inplace(x)
-    key = tuple(_as_index(i) for i in items)
-    storage = x._storage()
+        raise TypeError(f"can't assign a {type_name(value)} to a {tensor_class_name(x._data)}")
+    with events.muted():
+        part, key = _basic_part(x, _items(index), skip_whole=True)
+    storage = part._storage()
     try:
         target = np.shape(storage[key])
     except IndexError as error:
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
+    if key:  # index_put_: autograd is checked before the value, and any overlap refused
+        check_inplace(part, value, overlap="any")
     if isinstance(value, Tensor):
-        if not basic and value._data.dtype != storage.dtype:
-            names = _dtype.SCALAR_NAMES
+        value = _fit_value(value, target, not key)  # fails before anything is written
+        if key and value._data.dtype != storage.dtype:
             raise RuntimeError(
                 "Index put requires the source and destination dtypes match, got "
-                f"{names[x.dtype.name]} for the destination and {names[value.dtype.name]} "
-                "for the source."
+                f"{SCALAR_NAMES[storage.dtype.name]} for the destination and "
+                f"{SCALAR_NAMES[value._data.dtype.name]} for the source."
             )
-        value = _fit_value(value, target, basic)  # fails before anything is written
-    node = None
-    if grad_enabled() and (x.requires_grad or isinstance(value, Tensor) and value.requires_grad):
-        node = _setitem_node(items, value, basic)((edge(x), edge(value)))
-        node._index = key
-        node._value_shape = np.shape(value._data if isinstance(value, Tensor) else value)
-        node._value_dtype = value._data.dtype if isinstance(value, Tensor) else None
+    # copy_ takes a value of the part's own shape (0-d too); fill_ a number or 0-d value,
+    # which it reads before writing (so it may overlap)
+    fills = not (key or isinstance(value, Tensor) and value.ndim or not target)
+    if not key:
+        check_inplace(part, value, overlap="none" if fills else "partial")
+    cls = IndexPutBackward0 if key else FillBackward3 if fills else CopyBackwards
+    node = make_node(cls, part, value)
+    if node is not None:
+        if key:
+            node._index = key
+        data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        node._value_shape, node._value_dtype = data.shape, data.dtype
     storage[key] = value._data if isinstance(value, Tensor) else value
-    finish_inplace("setitem", x, value, node)
-
-
-def _view_op(items: tuple[Any, ...], shape: tuple[int, ...]) -> str | None:
-    """The last view op of PyTorch's basic indexing with ``items`` (a slice over a whole
-    dimension makes none; None: no view at all)."""
-    op, dim = None, 0
-    for item in items:
-        if item is None:
-            op = "Unsqueeze"
-        elif item is Ellipsis:
-            dim += len(shape) - sum(i is not None and i is not Ellipsis for i in items)
-        elif isinstance(item, slice):
-            if dim < len(shape) and item.indices(shape[dim]) != (0, shape[dim], 1):
-                op = "Slice"
-            dim += 1
-        else:
-            op, dim = "Select", dim + 1
-    return op
-
-
-def _setitem_node(items: tuple[Any, ...], value: Any, basic: bool) -> type[Node]:
-    """PyTorch's node for ``x[items] = value``: on a view of ``x`` (``CopySlices``), with
-    index tensors (``IndexPutBackward0``), or on all of ``x`` (``copy_`` or ``fill_``)."""
-    if not basic:
-        return IndexPutBackward0
-    if all(i is Ellipsis or i == slice(None) for i in items):
-        return CopyBackwards if isinstance(value, Tensor) and value.ndim else FillBackward3
-    return CopySlices
+    finish_inplace("setitem", part, value, node, shown=x)
 
 
 def _fit_value(value: Tensor, target: tuple[int, ...], basic: bool) -> Tensor:
@@ -344,9 +333,9 @@ def _fit_value(value: Tensor, target: tuple[int, ...], basic: bool) -> Tensor:
             np.broadcast_to(np.empty(sizes, np.bool_), target)
         except ValueError:
             raise RuntimeError(
-                f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
+                f"shape mismatch: value tensor of shape {sizes} cannot be broadcast "
                 f"to indexing result of shape {list(target)}"
             ) from None
-        return value
+        return value if len(sizes) == value.ndim else reshape(value, (tuple(sizes),), "view")
     value = reshape(value, (tuple(sizes),), "view")
     return value if value.shape == target else expand(value, target)

@@ -129,7 +129,7 @@ def _reduce(
     data = quiet.run(fn, x._data, axis=dims, keepdims=bool(keepdim), dtype=dtype)
     node = make_node(whole if dims is None else along, x)
     if node is not None:
-        node._saved_self_sym_sizes = x.shape
+        node._saved_self_sym_sizes = x._data.shape
         if name == "mean":
             node._saved_self_sym_numel = x.numel()
         if dims is not None:  # PyTorch saves the dims as given (order, negatives kept)

@@ -16,7 +16,9 @@ import numpy as np
 from gradlab._args import int_list, is_int, type_name
 from gradlab._dtype import result_type
 from gradlab._ops._common import Node, Tensor, announce, make_node, sum_to
+from gradlab._ops.views import view_of
 from gradlab.autograd import events
+from gradlab.autograd.saved import tensor_type_name
 
 
 def _dim(dim: int, ndim: int) -> int:
@@ -27,25 +29,6 @@ def _dim(dim: int, ndim: int) -> int:
             f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
         )
     return dim % max(ndim, 1)
-
-
-def view_of(
-    base: Tensor,
-    data: Any,
-    node: Node | None,
-    name: str,
-    output_nr: int = 0,
-    multi: str | None = None,
-) -> Tensor:
-    """A tensor viewing ``base``'s storage (sharing its version counter when it shares memory)."""
-    out = Tensor(data, node, output_nr)
-    if isinstance(data, np.ndarray) and np.shares_memory(data, base._storage()):
-        out._vc = base._version_counter()
-        if multi is None and base._view_of is not None and base._view_of[1] is not None:
-            # a view of an output of unbind is as unchangeable, named by its own op
-            multi = type(node).__name__.removesuffix("Backward0") if node else name.title()
-        out._view_of = (base, multi)
-    return out
 
 
 class _ShapeNode(Node):
@@ -91,7 +74,7 @@ def _sizes_like(x: Any) -> bool:
 def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
     """``x`` with a new shape (one entry may be -1); a view where the memory allows."""
     shape = _shape_arg(name, shape)
-    if -1 in shape and not x._data.size:
+    if -1 in shape and not x._data.size and not np.prod([n for n in shape if n != -1]):
         raise RuntimeError(
             f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
             "unspecified dimension size -1 can be any value and is ambiguous"
@@ -109,10 +92,19 @@ def reshape(x: Tensor, shape: tuple[Any, ...], name: str = "reshape") -> Tensor:
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
             )
         return _reshape_copy(x, shape)
-    node = make_node(ViewBackward0, x)
+    cls = ViewBackward0
+    if name == "reshape" and not x._storage().flags.c_contiguous:
+        cls = ReshapeAliasBackward0
+    node = make_node(cls, x)
     if node is not None:
-        node._self_sizes = x.shape
+        node._self_sizes = x._data.shape
     return announce(name, view_of(x, data, node, name), node, x)
+
+
+class ReshapeAliasBackward0(ViewBackward0):
+    """out = self.reshape(shape) of a non-contiguous self whose memory allows a view."""
+
+    __slots__ = ()
 
 
 class UnsafeViewBackward0(ViewBackward0):
@@ -129,7 +121,7 @@ def _reshape_copy(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     copy = unary("clone", CloneBackward0, np.ascontiguousarray(x._data), x)
     node = make_node(UnsafeViewBackward0, copy)
     if node is not None:
-        node._self_sizes = copy.shape
+        node._self_sizes = copy._data.shape
     return announce("reshape", Tensor(copy._data.reshape(shape), node), node, copy)
 
 
@@ -152,6 +144,25 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
         node._saved_dim0, node._saved_dim1 = dim0, dim1
     data = np.swapaxes(x._storage(), d0, d1)
     return announce("transpose", view_of(x, data, node, "transpose"), node, x)
+
+
+class TBackward0(Node):
+    """out = self.t() (a 0-d, 1-d or 2-d tensor)  →  ``grad`` transposed back."""
+
+    __slots__ = ()
+
+    def apply(self, grad: Any) -> tuple[Any]:
+        return (np.transpose(grad),)
+
+
+def t(x: Tensor) -> Tensor:
+    """``x`` with its two dimensions swapped (a view; a 0-d or 1-d tensor stays as it is,
+    but still comes back as a new view, as in PyTorch)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    node = make_node(TBackward0, x)
+    data = np.transpose(x._storage())
+    return announce("t", view_of(x, data, node, "t"), node, x)
 
 
 class PermuteBackward0(Node):
@@ -201,8 +212,17 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     node = make_node(UnsqueezeBackward0, x)
     if node is not None:
         node._saved_dim = given
-    data = np.expand_dims(x._storage(), dim)
+    data = _with_new_dim(x._storage(), dim)
     return announce("unsqueeze", view_of(x, data, node, "unsqueeze"), node, x)
+
+
+def _with_new_dim(a: np.ndarray, dim: int) -> np.ndarray:
+    """``a`` viewed with a new dimension of size 1 at ``dim``, strided as PyTorch strides
+    it (size × stride of the dimension after it), which a saved ``sym_strides`` shows."""
+    stride = a.shape[dim] * a.strides[dim] if dim < a.ndim else a.itemsize
+    shape = (*a.shape[:dim], 1, *a.shape[dim:])
+    strides = (*a.strides[:dim], stride, *a.strides[dim:])
+    return np.lib.stride_tricks.as_strided(a, shape, strides)
 
 
 class SqueezeBackward4(_ShapeNode):
@@ -221,9 +241,10 @@ def squeeze0(x: Tensor) -> Tensor:
     """``x`` without its leading dimension of size 1 (how ``vector @ matrix`` ends)."""
     node = make_node(SqueezeBackward4, x)
     if node is not None:
-        node._self_sizes = x.shape
-    out = view_of(x, np.squeeze(x._storage(), 0), node, "squeeze")
-    out._bump_version()  # PyTorch's matmul squeezes its result in place: version 1
+        node._self_sizes = x._data.shape
+    # PyTorch's matmul squeezes its own result in place (squeeze_): no view, version 1
+    out = Tensor(np.squeeze(x._storage(), 0), node)
+    out._bump_version()
     return announce("squeeze", out, node, x)
 
 
@@ -243,9 +264,9 @@ def expand(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
     shape = x.shape
     if len(sizes) < len(shape):
         raise RuntimeError(
-            f"expand({_type_name(x)}{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
-            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
-            f"the tensor ({len(shape)})"
+            f"expand({tensor_type_name(x._data)}{{{list(shape)}}}, size={list(sizes)}): the "
+            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number "
+            f"of dimensions in the tensor ({len(shape)})"
         )
     for i in reversed(range(len(sizes))):
         d = len(shape) - len(sizes) + i
@@ -258,15 +279,9 @@ def expand(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
             )
     node = make_node(ExpandBackward0, x)
     if node is not None:
-        node._self_sizes = shape
+        node._self_sizes = x._data.shape
     data = np.broadcast_to(x._storage(), sizes)
     return announce("expand", view_of(x, data, node, "expand"), node, x)
-
-
-def _type_name(x: Tensor) -> str:
-    from gradlab.autograd.saved import _TYPE_NAMES
-
-    return f"gradlab.{_TYPE_NAMES.get(x._data.dtype.name, 'Tensor')}"
 
 
 # --- splitting and joining ---------------------------------------------------------------

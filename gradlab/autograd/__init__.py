@@ -39,9 +39,25 @@ def _as_list(x: Any) -> list[Any]:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _roots(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None) -> tuple[list, list]:
+def _seeds(grad_outputs: Any, count: int) -> list[Any]:
+    """The seed gradients as PyTorch reads them: None, one tensor, or a sequence of tensors
+    and Nones (a list of numbers is a sequence of numbers, and is refused)."""
+    from gradlab._tensor import Tensor
+
+    if grad_outputs is None:
+        return [None] * count
+    grads = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    for grad in grads:
+        if grad is not None and not isinstance(grad, Tensor):
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(grad).__name__}"
+            )
+    return grads
+
+
+def _roots(outputs: Sequence[Any], grad_outputs: Any) -> tuple[list, list]:
     """The graph edges to start from and their seed gradients, with PyTorch's checks."""
-    grads = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
+    grads = _seeds(grad_outputs, len(outputs))
     roots, seeds = [], []
     for i, (out, grad) in enumerate(zip(outputs, grads, strict=True)):
         if grad is None:
@@ -49,20 +65,19 @@ def _roots(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None) -> tuple[
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             grad_data = np.ones(out._data.shape, dtype=out._data.dtype)
         else:
-            grad_data = getattr(grad, "_data", None)
-            if grad_data is None:
-                grad_data = np.asarray(grad, dtype=out._data.dtype)
+            grad_data = grad._data
             if np.shape(grad_data) != out.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of "
                     f"gradlab.Size({list(np.shape(grad_data))}) and output[{i}] has a shape of "
                     f"gradlab.Size({list(out.shape)})."
                 )
-        if not out.requires_grad:
+        root = gradient_edge(out)
+        if root[0] is None:  # (also a view that requires grad only through its base)
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
-        roots.append(gradient_edge(out))
+        roots.append(root)
         seeds.append(grad_data)
     return roots, seeds
 

@@ -22,6 +22,7 @@ tensor(3.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -30,6 +31,7 @@ import numpy as np
 
 from gradlab.autograd import events as ev
 from gradlab.autograd.graph import AccumulateGrad, Node
+from gradlab.autograd.saved import tensor_type_name
 
 
 class GraphTask:
@@ -120,9 +122,13 @@ class GraphTask:
                 else:
                     grads_out = yield from self._execute_with_extras(node, grads_in, targets)
             except Exception as error:
+                if isinstance(error, ValueError) and "broadcast" in str(error):
+                    # saved values whose shape changed since (``x.data = ...``): numpy's
+                    # error, worded as PyTorch's
+                    error = _broadcast_error(error)
                 if trace:
                     yield ev.BackwardFailed(node, error)
-                raise
+                raise error from None
             if not self.retain_graph and node._saved and not (capturing and node in skip):
                 node.release_variables()
 
@@ -180,9 +186,10 @@ class GraphTask:
         def replace(index: int, kind: str, fn: Any) -> Iterator[Any]:
             nonlocal grads_in
             current = grads_in[index] if multi else grads_in
-            if current is None:
+            if current is None and kind == "retain_grad":
                 return
-            result = _call_hook(fn, Tensor(current))
+            # an output of a multi-output node that got no gradient: the hook sees None
+            result = _call_hook(fn, None if current is None else Tensor(current))
             new = current if result is None else _checked_hook_result(fn, current, result)
             if multi:
                 grads_in[index] = new
@@ -192,9 +199,14 @@ class GraphTask:
                 yield ev.HookFired(node, kind, fn, current, new)
 
         if grads_in is not None:
-            for index, table in sorted(tensor_hooks.items()):
-                for fn in tuple(table.values()):
-                    yield from replace(index, "tensor", fn)
+            # in the order they were registered, whichever output they belong to
+            ordered = sorted(
+                (handle, index, fn)
+                for index, table in tensor_hooks.items()
+                for handle, fn in table.items()
+            )
+            for _, index, fn in ordered:
+                yield from replace(index, "tensor", fn)
             for index, fn in sorted(retains.items()):
                 yield from replace(index, "retain_grad", fn)
             if node in targets:
@@ -208,8 +220,8 @@ class GraphTask:
                         fn, tuple(None if g is None else Tensor(g) for g in grad_tuple)
                     )
                     if result is not None:
-                        new = [None if g is None else g._data for g in result]
-                        grads_in = new if multi else new[0]
+                        new = _checked_hook_results(fn, grad_tuple, result)
+                        grads_in = list(new) if multi else new[0]
                     if trace:
                         yield ev.HookFired(node, "prehook", fn, grad_tuple, grads_in)
 
@@ -229,7 +241,7 @@ class GraphTask:
                         fn, wrapped, tuple(None if g is None else Tensor(g) for g in grad_tuple)
                     )
                     if result is not None:
-                        grads_out = tuple(None if g is None else g._data for g in result)
+                        grads_out = _checked_hook_results(fn, grads_out, result)
                     if trace:
                         yield ev.HookFired(node, "hook", fn, grad_tuple, grads_out)
             if trace and is_accumulator:
@@ -250,13 +262,51 @@ def _call_hook(fn: Any, *args: Any) -> Any:
         return fn(*args)
 
 
-def _checked_hook_result(fn: Any, current: np.ndarray, result: Any) -> np.ndarray:
+def _broadcast_error(error: ValueError) -> Exception:
+    """PyTorch's error for numpy's "operands could not be broadcast together with shapes
+    (2,) (3,)" (the error itself when it names no shapes)."""
+    from gradlab._ops._common import broadcast_error
+
+    shapes = re.findall(r"\(([\d,]*)\)", str(error).split("->")[0])
+    if len(shapes) < 2:
+        return error
+    a, b = (tuple(int(n) for n in s.split(",") if n) for s in shapes[:2])
+    return broadcast_error(np.broadcast_to(0.0, a), np.broadcast_to(0.0, b))
+
+
+def _hook_name(fn: Any) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _checked_hook_result(fn: Any, current: np.ndarray | None, result: Any) -> np.ndarray | None:
+    """A hook's replacement gradient, with PyTorch's checks: a tensor (or None), of the
+    gradient's dtype and shape."""
+    if result is None:
+        return None
     data = getattr(result, "_data", None)
     if data is None:
-        raise TypeError(f"hook '{getattr(fn, '__name__', fn)}' should return a Tensor or None")
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    if current is None:
+        raise RuntimeError("can't replace a empty gradient with a non-empty value")
+    if data.dtype != np.asarray(current).dtype:
+        raise RuntimeError(
+            f"hook '{_hook_name(fn)}' has changed the type of value (was "
+            f"{tensor_type_name(current)} got {tensor_type_name(data)})"
+        )
     if np.shape(data) != np.shape(current):
-        raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size of value")
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
     return data
+
+
+def _checked_hook_results(fn: Any, current: Sequence[Any], result: Any) -> tuple[Any, ...]:
+    """A node hook's replacement gradients: one per gradient it was given, each checked."""
+    result = tuple(result)
+    if len(result) != len(current):
+        raise RuntimeError(
+            f"hook '{_hook_name(fn)}' has returned an incorrect number of values "
+            f"(got {len(result)}, but expected {len(current)})"
+        )
+    return tuple(_checked_hook_result(fn, c, r) for c, r in zip(current, result))
 
 
 def _deliver(buffers: dict[Node, Any], node: Node, index: int, grad: Any) -> Any:
@@ -269,9 +319,20 @@ def _deliver(buffers: dict[Node, Any], node: Node, index: int, grad: Any) -> Any
         slots[index] = total
         return total
     old = buffers.get(node)
-    total = grad if old is None else old + grad
+    if old is None:
+        total = grad
+    else:
+        total = old + grad
+        if type(node) is AccumulateGrad and _summable_in_place(old, grad):
+            node.summed = True
     buffers[node] = total
     return total
+
+
+def _summable_in_place(old: Any, grad: Any) -> bool:
+    """Whether PyTorch would add ``grad`` into ``old`` in place (a fresh dense array that is
+    not also the gradient added; ``a + a`` hands one array to both edges)."""
+    return type(old) is np.ndarray and old.base is None and old is not grad
 
 
 def _count_dependencies(roots: Iterator[Node]) -> dict[Node, int]:

@@ -23,6 +23,7 @@ tensor(3.)
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,7 @@ class FunctionCtx:
                 out.append(None)
             else:
                 s.unpack()
-                out.append(s.tensor)
+                out.append(s.as_seen_from(self))
         return tuple(out)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
@@ -149,11 +150,17 @@ class Function:
         )
 
     @classmethod
-    def apply(cls, *args: Any) -> Any:
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` and, when an input requires grad, record a ``<Name>Backward``
-        node whose ``backward`` is yours."""
+        node whose ``backward`` is yours. Keyword arguments are bound to ``forward``'s
+        parameters, defaults filled in, as PyTorch does."""
         from gradlab._ops._common import edge, needs_grad
         from gradlab._tensor import Tensor
+
+        if kwargs:
+            bound = inspect.signature(cls.forward).bind(None, *args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args[1:]
 
         tensors = [a for a in args if isinstance(a, Tensor)]
         recording = is_grad_enabled() and any(needs_grad(t) for t in tensors)
@@ -175,7 +182,12 @@ class Function:
             ctx._dtype = next(o._data.dtype for o in wrapped if isinstance(o, Tensor))
             skip = getattr(ctx, "_non_differentiable", ())
             for nr, o in enumerate(wrapped):
-                if isinstance(o, Tensor) and not any(o is s for s in skip):
+                # outputs of a dtype without gradients (bool, integers) stay off the graph
+                if (
+                    isinstance(o, Tensor)
+                    and o._data.dtype.kind == "f"
+                    and not any(o is s for s in skip)
+                ):
                     o._grad_fn, o._output_nr = ctx, nr
         ctx._saved_tensors = tuple(
             None

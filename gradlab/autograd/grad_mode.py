@@ -11,29 +11,38 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
-_state = {"enabled": True}
+
+class _GradState(threading.local):
+    """The grad mode of the running thread: each thread starts with recording on, as in
+    PyTorch, and a ``no_grad`` block in one thread does not affect the others."""
+
+    enabled = True
+
+
+_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record the backward graph."""
-    return _state["enabled"]
+    """Whether ops currently record the backward graph (in this thread)."""
+    return _state.enabled
 
 
 class set_grad_enabled:  # noqa: N801  (named like torch.set_grad_enabled)
     """Turn graph recording on or off: as a call, or as a context manager restoring the old mode."""
 
     def __init__(self, mode: bool) -> None:
-        self.prev = _state["enabled"]
-        _state["enabled"] = bool(mode)
+        self.prev = _state.enabled
+        _state.enabled = bool(mode)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        _state["enabled"] = self.prev
+        _state.enabled = self.prev
 
 
 class _GradMode:
@@ -42,11 +51,11 @@ class _GradMode:
     mode = True
 
     def __enter__(self) -> None:
-        self.prev = _state["enabled"]
-        _state["enabled"] = self.mode
+        self.prev = _state.enabled
+        _state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _state["enabled"] = self.prev
+        _state.enabled = self.prev
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)

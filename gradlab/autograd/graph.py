@@ -135,13 +135,16 @@ class Node:
 class AccumulateGrad(Node):
     """The end of the backward graph for a leaf: adds the incoming gradient into ``.grad``."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "summed")
 
     def __init__(self, variable: Any) -> None:
         super().__init__(())
         # run as soon as ready, like PyTorch (later-made accumulators first)
         self._seq = sys.maxsize - self._seq
         self.variable = variable
+        #: set by the engine when the arriving gradient is a sum of several (PyTorch
+        #: sums them in place, so a new .grad starts at version 1)
+        self.summed = False
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -150,19 +153,43 @@ class AccumulateGrad(Node):
         from gradlab._tensor import Tensor
 
         var = self.variable
+        if var._grad_fn is not None:  # an in-place op made the leaf a computed tensor
+            raise RuntimeError("leaf variable has been moved into the graph interior")
+        if not var._requires_grad:  # requires_grad_(False) after the graph was built
+            return ()
         data = var._data
+        summed, self.summed = self.summed, False
         if var._grad is None:
-            if _unshared(grad) and grad.dtype == data.dtype and grad.shape == data.shape:
-                new = grad  # nobody else holds this gradient: keep it, as PyTorch does
-            else:  # copy: the same array may have been handed to several places
-                new = np.array(grad, dtype=data.dtype)
-                if new.shape != data.shape:
-                    new = np.array(np.broadcast_to(new, data.shape))
-            var._grad = Tensor(new)
+            if _unshared(grad) and grad.dtype == data.dtype and _same_layout(grad, data):
+                var._grad = Tensor(grad)  # held by nobody else: kept, as in PyTorch
+            elif isinstance(grad, np.generic) and grad.dtype == data.dtype and not data.shape:
+                var._grad = Tensor(np.array(grad))  # a 0-d result: nobody else holds it
+            else:  # PyTorch copies (copy_) into a new tensor of the leaf's shape
+                new = np.empty(data.shape, data.dtype)
+                new[...] = grad
+                var._grad = Tensor(new)
+                summed = True
+            if summed:
+                var._grad._bump_version()
         else:
             var._grad._storage()[...] += grad
             var._grad._bump_version()
         return ()
+
+
+class Invalid(Node):
+    """The ``grad_fn`` of a view PyTorch no longer differentiates: one output of a
+    multi-output op (``unbind``) or a view made under ``no_grad``, after its base changed
+    in place. Reading ``grad_fn`` raises ``message``, and so does a backward through it."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(())
+        self.message = message
+
+    def apply(self, grad: Any) -> tuple[()]:
+        raise RuntimeError(self.message)
 
 
 def _holders_of_a_fresh_argument() -> int:
@@ -188,6 +215,13 @@ def _unshared(grad: object) -> bool:
         and grad.flags.writeable
         and sys.getrefcount(grad) - 1 == _FRESH
     )
+
+
+def _same_layout(grad: np.ndarray, data: Any) -> bool:
+    """Whether contiguous arrays of the two shapes have the same strides (PyTorch keeps a
+    gradient of another shape then: ``.data`` of another size)."""
+    shape = data.shape
+    return grad.shape == shape or grad.ndim == len(shape) and grad.shape[1:] == shape[1:]
 
 
 def gradient_edge(tensor: Any) -> tuple[Node | None, int]:

@@ -43,8 +43,7 @@ def version_error(saved: SavedTensor, current: int) -> RuntimeError:
     """PyTorch's in-place version error, carrying the facts a picture needs to show it
     (``error.saved`` and ``error.current_version``)."""
     t = saved.tensor
-    kind = _TYPE_NAMES.get(t._data.dtype.name, "Tensor")
-    desc = f"[gradlab.{kind} [{', '.join(map(str, t.shape))}]]"
+    desc = f"[{tensor_type_name(t._data)} [{', '.join(map(str, t.shape))}]]"
     producer = saved.output_of or (t._grad_fn.name() if t._grad_fn is not None else None)
     if producer is not None:
         desc += f", which is output {saved.output_nr} of {_op_name(producer)},"
@@ -71,10 +70,26 @@ _TYPE_NAMES = {
 }
 
 
+def tensor_class_name(data: Any) -> str:
+    """The class of a tensor of an array's dtype, as ``x.type()`` names it in PyTorch
+    ("gradlab.FloatTensor", "gradlab.BoolTensor")."""
+    return f"gradlab.{_TYPE_NAMES.get(np.asarray(data).dtype.name, 'Tensor')}"
+
+
+def tensor_type_name(data: Any) -> str:
+    """PyTorch's C++ type name of an array's dtype, as its autograd and shape messages
+    print it ("gradlab.FloatTensor"; "CPUBoolType" for bool)."""
+    name = np.asarray(data).dtype.name
+    return "CPUBoolType" if name == "bool" else tensor_class_name(data)
+
+
 def _op_name(node_name: str) -> str:
-    """'AddBackward0' -> 'Add', as PyTorch names the producer in its version error."""
+    """'AddBackward0' -> 'Add', 'PowBackward1' -> 'Pow1', as PyTorch names the producer
+    in its version error."""
     head, _, tail = node_name.rpartition("Backward")
-    return head if head and tail.isdigit() else node_name
+    if not (head and tail.isdigit()):
+        return node_name
+    return head if tail == "0" else head + tail
 
 
 class SavedTensor:
@@ -96,6 +111,18 @@ class SavedTensor:
         self.tensor = tensor
         self.version = tensor._version
         self.output_of = output_of
+
+    def as_seen_from(self, node: Any) -> Any:
+        """The saved tensor as PyTorch shows it: an op's saved output is that output again,
+        with ``node`` as its ``grad_fn`` (made on access, so the node holds no cycle)."""
+        alias = self.tensor
+        if self.output_of is None:
+            return alias
+        from gradlab._tensor import Tensor
+
+        out = Tensor(alias._data, node, self.output_nr)
+        out._vc = alias._vc
+        return out
 
     def unpack(self) -> np.ndarray:
         """The saved values, after checking no in-place op changed them."""
@@ -132,7 +159,7 @@ class saved_attribute:  # noqa: N801  (used like property)
             raise RuntimeError(FREED_MESSAGE)
         if type(saved) is SavedTensor:
             saved.unpack()  # PyTorch checks the version here too
-            return saved.tensor
+            return saved.as_seen_from(node)
         if self.as_tensor:
             from gradlab._tensor import Tensor
 
