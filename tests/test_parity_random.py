@@ -213,6 +213,29 @@ def loosened(x):
     return x
 
 
+def without_free_strides(nodes):
+    """``nodes`` with the saved strides that a tensor's layout does not fix left out: those
+    of dimensions of size 1, and all of an empty tensor's. numpy and PyTorch choose them
+    differently (the README's "Differences from PyTorch"); the others are compared."""
+    for node in nodes:
+        saved = node["saved"]
+        pairs = [(k.replace("_strides", "_sizes"), k) for k in saved if k.endswith("_strides")]
+        for size_key, stride_key in [("_saved_size", "_saved_stride"), *pairs]:
+            sizes, strides = saved.get(size_key), saved.get(stride_key)
+            if not (_is_seq(sizes) and _is_seq(strides) and len(sizes[1]) == len(strides[1])):
+                continue
+            empty = 0 in sizes[1]
+            saved[stride_key] = (
+                "seq",
+                tuple(None if empty or n == 1 else s for n, s in zip(sizes[1], strides[1])),
+            )
+    return nodes
+
+
+def _is_seq(summary):
+    return isinstance(summary, tuple) and len(summary) == 2 and summary[0] == "seq"
+
+
 def node_name(t):
     try:
         return None if t.grad_fn is None else t.grad_fn.name()
@@ -603,7 +626,7 @@ def final_lines(side, seed):
     out = wanted[-1]
     lines = []
     described = graph([out], side.leaves)
-    lines.append(("graph", described["roots"], loosened(described["nodes"])))
+    lines.append(("graph", described["roots"], loosened(without_free_strides(described["nodes"]))))
     seed_grad = np.random.default_rng(seed).standard_normal(tuple(out.shape))
     try:
         with warnings.catch_warnings():
