@@ -967,20 +967,7 @@ class _Layouter:
         for i in self.fallback:
             e = self.union.edges[i]
             routes[self.keys[i]] = fallback_route(e.kind, rects[e.src], rects[e.dst])
-        band = None
-        if any(self.is_node.values()):
-            lo, hi = self.n_lo + MARGIN - 14.0, self.n_hi + MARGIN + 14.0
-            band = Rect(0.0, lo, width_u, hi - lo) if lr else Rect(lo, 0.0, hi - lo, width_u)
-        w, h = (width_u, width_v) if lr else (width_v, width_u)
-        return Layout(
-            direction=self.direction,
-            width=round(w, 2),
-            height=round(h, 2),
-            boxes=FrozenMap(rects),
-            routes=FrozenMap(routes),
-            band=band,
-            columns=FrozenMap(self.col),
-        )
+        return self._finish(rects, routes, width_u, width_v, self.n_lo, self.n_hi)
 
     # ---- the quick layout for big graphs ----------------------------------------------
 
@@ -1086,6 +1073,20 @@ class _Layouter:
                 routes[self.keys[i]] = fallback_route(e.kind, rects[e.src], rects[e.dst])
         width_u = u - gap + MARGIN
         width_v = max(t_ext, n_hi) + 2 * MARGIN
+        return self._finish(rects, routes, width_u, width_v, n_lo, n_hi)
+
+    def _finish(
+        self,
+        rects: dict[str, Rect],
+        routes: dict[EdgeKey, Route],
+        width_u: float,
+        width_v: float,
+        n_lo: float,
+        n_hi: float,
+    ) -> Layout:
+        """The layout from boxes and routes placed along u (the flow) and v (across it):
+        the backward graph's band spans the nodes, from ``n_lo`` to ``n_hi`` across."""
+        lr = self.direction == "LR"
         band = None
         if any(self.is_node.values()):
             lo, hi = n_lo + MARGIN - 14.0, n_hi + MARGIN + 14.0
