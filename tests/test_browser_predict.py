@@ -25,26 +25,12 @@ from tests.browser import (
     wait_for_widget,
     write_notebook,
 )
+from tests.recorded import program_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # lesson 5's program: MulBackward0 of k sends 8 to j's node and 10 to i's node first
-PROGRAM = """\
-a = gradlab.tensor(2.0)
-b = gradlab.tensor(2.0)
-c = a * b
-c.requires_grad_()
-d = gradlab.tensor(2.0)
-e = c * d
-f = gradlab.tensor(2.0)
-g = e * f
-h = gradlab.tensor(2.0, requires_grad=True)
-i = g / h
-j = i + h
-k = j * i
-i.retain_grad()
-k.backward()
-"""
+PROGRAM = program_source(gradlab.examples.div_add_graph)
 CELLS = ["import gradlab\n%load_ext gradlab", "%%walkthrough --predict\n" + PROGRAM]
 #: presenter mode's big type: a row of the picture (10 drawing units) at 1.6 × 12 px or more
 BIG_ROW_PX = 19

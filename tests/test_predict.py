@@ -9,18 +9,7 @@ import pytest
 
 import gradlab
 from gradlab.predict import HIDDEN_LABEL, Predictor, parse_answer
-
-
-def _chain() -> gradlab.Walkthrough:
-    """a (2, requires grad) * b (3) = c; d = c * 5; the gradient reaching a is 15."""
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0, requires_grad=True)
-        b = gradlab.tensor(3.0)
-        c = a * b
-        d = c * 5.0
-        d.backward()
-    del a, b, c, d
-    return gradlab.Walkthrough(rec)
+from tests.recorded import chain_walkthrough
 
 
 def _only(p: Predictor, n: int) -> int:
@@ -47,7 +36,7 @@ def test_questions_are_the_flows_of_the_frames_that_send_gradients():
 
 
 def test_a_right_answer_gets_a_tick_shows_the_value_and_scores():
-    p = Predictor(_chain())
+    p = Predictor(chain_walkthrough())
     i = _only(p, 1)  # MulBackward0 of c sends 5 × b = 15 to a
     assert p.hidden(i, 0)
     verdict = p.answer(i, 0, "15")
@@ -58,7 +47,7 @@ def test_a_right_answer_gets_a_tick_shows_the_value_and_scores():
 
 
 def test_a_wrong_answer_gets_the_local_derivative_in_symbols_not_the_value():
-    p = Predictor(_chain())
+    p = Predictor(chain_walkthrough())
     i = _only(p, 1)
     verdict = p.answer(i, 0, "6")
     assert bool(verdict) is False
@@ -90,7 +79,7 @@ def test_the_hint_names_saved_tensors_results_and_constants():
 
 
 def test_reveal_shows_the_answer_and_counts_as_a_miss():
-    p = Predictor(_chain())
+    p = Predictor(chain_walkthrough())
     i = _only(p, 1)
     p.reveal(i)
     assert p.status(i, 0) == "revealed" and not p.hidden(i, 0)
@@ -102,7 +91,7 @@ def test_reveal_shows_the_answer_and_counts_as_a_miss():
 
 
 def test_reveal_after_a_right_answer_keeps_it_right():
-    p = Predictor(_chain())
+    p = Predictor(chain_walkthrough())
     i = _only(p, 1)
     p.answer(i, 0, "15")
     p.reveal(i)
@@ -191,7 +180,7 @@ def test_answers_are_the_engines_flows_not_a_recomputation():
 
 
 def test_hidden_values_are_not_in_what_the_front_end_gets_before_the_answer():
-    w = _chain()
+    w = chain_walkthrough()
     p = Predictor(w)
     i = _only(p, 1)
     record = w.view.step(i)
@@ -221,7 +210,7 @@ def test_the_sum_at_a_target_stays_hidden_with_the_value_that_made_it():
 
 
 def test_bad_input_is_told_and_changes_nothing():
-    p = Predictor(_chain())
+    p = Predictor(chain_walkthrough())
     i = _only(p, 1)
     verdict = p.answer(i, 0, "fifteen")
     assert not verdict and "cannot be read as a number" in verdict.message
@@ -311,7 +300,7 @@ def test_parity_each_answer_is_torchs_gradient_on_that_edge(oracle):
 
 
 def test_presenter_mode_holds_back_each_steps_new_values_until_revealed():
-    w = _chain()
+    w = chain_walkthrough()
     p = Predictor(w)
     kinds = [f.step.kind for f in w.frames]
     op = kinds.index("OpApplied")  # c = a * b = 6

@@ -9,22 +9,10 @@ import re
 
 import pytest
 
-import gradlab
 from gradlab.predict import HIDDEN_LABEL
 from gradlab.widgets import Stepper
 from tests.fake_walkthrough import FakeWalkthrough
-
-
-def _chain() -> gradlab.Walkthrough:
-    """a (2) * b (3) = c, d = c * 5: MulBackward0 of c sends 15 to a."""
-    with gradlab.record() as rec:
-        a = gradlab.tensor(2.0, requires_grad=True)
-        b = gradlab.tensor(3.0)
-        c = a * b
-        d = c * 5.0
-        d.backward()
-    del a, b, c, d
-    return gradlab.Walkthrough(rec)
+from tests.recorded import chain_walkthrough
 
 
 class Sent:
@@ -53,7 +41,7 @@ def _asking(s: Stepper, n: int) -> int:
 
 
 def test_predict_mode_hides_the_value_until_it_is_answered(monkeypatch):
-    s = Stepper(_chain(), predict=True)
+    s = Stepper(chain_walkthrough(), predict=True)
     sent = Sent(s, monkeypatch)
     i = _asking(s, 1)
     s.goto(i)
@@ -78,7 +66,7 @@ def test_predict_mode_hides_the_value_until_it_is_answered(monkeypatch):
 
 
 def test_the_front_ends_messages_answer_reveal_and_step():
-    s = Stepper(_chain(), predict=True)
+    s = Stepper(chain_walkthrough(), predict=True)
     i = _asking(s, 0)
     s.goto(i)
     s.predict._on_msg(None, {"answer": [i, 0, "5"]}, [])
@@ -94,7 +82,7 @@ def test_the_front_ends_messages_answer_reveal_and_step():
 
 
 def test_without_predict_mode_values_show_and_toggling_hides_them(monkeypatch):
-    s = Stepper(_chain())
+    s = Stepper(chain_walkthrough())
     sent = Sent(s, monkeypatch)
     i = _asking(s, 1)
     s.goto(i)
@@ -108,7 +96,7 @@ def test_without_predict_mode_values_show_and_toggling_hides_them(monkeypatch):
 
 
 def test_presenter_mode_hides_values_and_shows_the_picture_big(monkeypatch):
-    s = Stepper(_chain(), presenter=True)
+    s = Stepper(chain_walkthrough(), presenter=True)
     assert s.frame.big is True
     sent = Sent(s, monkeypatch)
     i = _asking(s, 1)
@@ -127,7 +115,7 @@ def test_a_stepper_of_another_walkthrough_has_no_predict_panel():
 
 
 def test_the_panel_is_an_anywidget_with_its_esm_in_the_package():
-    s = Stepper(_chain())
+    s = Stepper(chain_walkthrough())
     esm = s.predict._esm
     text = esm.read_text() if hasattr(esm, "read_text") else str(esm)
     assert "export default { render: renderPanel }" in text
@@ -135,7 +123,7 @@ def test_the_panel_is_an_anywidget_with_its_esm_in_the_package():
 
 
 def test_the_page_carries_its_questions_and_hides_nothing_it_shows_first():
-    w = _chain()
+    w = chain_walkthrough()
     text = w.to_html()
     data = json.loads(re.search(r"const PREDICT = (.*);\n", text).group(1))
     i = max(i for i, f in enumerate(w.frames) if f.flows)  # MulBackward0 of c sends 15
@@ -172,7 +160,7 @@ def test_walkthrough_magic_predict_option_starts_the_stepper_in_predict_mode(mon
 
 
 def test_presenter_mode_masks_an_ops_result_until_revealed(monkeypatch):
-    s = Stepper(_chain(), presenter=True)
+    s = Stepper(chain_walkthrough(), presenter=True)
     sent = Sent(s, monkeypatch)
     op = [f.step.kind for f in s.walkthrough.frames].index("OpApplied")
     s.goto(op)
@@ -185,7 +173,7 @@ def test_presenter_mode_masks_an_ops_result_until_revealed(monkeypatch):
 
 
 def test_the_page_carries_what_presenter_mode_holds_back():
-    w = _chain()
+    w = chain_walkthrough()
     data = json.loads(re.search(r"const PREDICT = (.*);\n", w.to_html()).group(1))
     op = [f.step.kind for f in w.frames].index("OpApplied")
     assert data[str(op)]["mask"] == ["t2"]

@@ -16,6 +16,7 @@ from gradlab.examples import div_add_graph as lesson5
 from gradlab.examples import multiply as lesson1
 from gradlab.examples import unbind as lesson4
 from gradlab.examples import version_counter as lesson3
+from tests.recorded import program_source
 
 FREED = (
     " The saved values of the graph are freed now (no retain_graph=True): a second backward "
@@ -352,7 +353,6 @@ def test_unnamed_tensors_get_one_automatic_name_in_show_and_the_stepper() -> Non
 
 @pytest.mark.parametrize("program", gradlab.examples.ALL, ids=lambda f: f.__name__)
 def test_examples_are_the_lessons_recorded_programs(program) -> None:
-    import inspect
     import json
     import pathlib
     import textwrap
@@ -362,9 +362,8 @@ def test_examples_are_the_lessons_recorded_programs(program) -> None:
     cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
     (cell,) = [c for c in cells if c.startswith("with gradlab.record() as rec:")]
     in_lesson = cell.split("\n\n")[0].replace("gradlab.record()", "record()")
-    source = inspect.getsource(program)
-    block = source[source.index("    with record()") : source.index("    return rec")]
-    assert textwrap.dedent(block).strip() == in_lesson.strip()
+    in_example = "with record() as rec:\n" + textwrap.indent(program_source(program), "    ")
+    assert in_example.strip() == in_lesson.strip()
 
 
 def told(rec: gradlab.Recording, kind: str) -> list[str]:
