@@ -36,7 +36,7 @@ with it, so nothing moves between steps::
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,6 +289,20 @@ class _Layouter:
             (self.nodes_of if self.is_node[k] else self.tensors_of)[g].append(k)
         self.groups = [k for k in self.order if self.group[k] == k]
 
+    def _group_edges(self) -> Iterator[tuple[str, str]]:
+        """The edges that order groups into columns, as (earlier group, later group): forward
+        ops between tensors, and next edges between nodes reversed (the backward graph is
+        drawn in forward order); edges inside one group are left out."""
+        for _, e in self.edges:
+            if e.kind == "forward" and not self.is_node[e.src] and not self.is_node[e.dst]:
+                a, b = self.group[e.src], self.group[e.dst]
+            elif e.kind == "next" and self.is_node[e.src] and self.is_node[e.dst]:
+                a, b = self.group[e.dst], self.group[e.src]
+            else:
+                continue
+            if a != b:
+                yield a, b
+
     def _dag(self) -> None:
         succ: dict[str, list[str]] = {g: [] for g in self.groups}
         pred: dict[str, list[str]] = {g: [] for g in self.groups}
@@ -305,15 +319,9 @@ class _Layouter:
                         stack.append(y)
             return False
 
-        for _, e in self.edges:
-            if e.kind == "forward" and not self.is_node[e.src] and not self.is_node[e.dst]:
-                a, b = self.group[e.src], self.group[e.dst]
-            elif e.kind == "next" and self.is_node[e.src] and self.is_node[e.dst]:
-                a, b = self.group[e.dst], self.group[e.src]
-            else:
-                continue
-            if a == b or b in succ[a] or reaches(b, a):
-                continue  # inside a group, a duplicate, or closing a cycle: not layered
+        for a, b in self._group_edges():
+            if b in succ[a] or reaches(b, a):
+                continue  # a duplicate, or closing a cycle: not layered
             succ[a].append(b)
             pred[b].append(a)
         self.succ, self.pred = succ, pred
@@ -977,15 +985,8 @@ class _Layouter:
         as S-curves between their columns (long edges may pass over boxes), links
         straight down their column."""
         succ: dict[str, list[str]] = {g: [] for g in self.groups}
-        for _, e in self.edges:
-            if e.kind == "forward" and not self.is_node[e.src] and not self.is_node[e.dst]:
-                a, b = self.group[e.src], self.group[e.dst]
-            elif e.kind == "next" and self.is_node[e.src] and self.is_node[e.dst]:
-                a, b = self.group[e.dst], self.group[e.src]
-            else:
-                continue
-            if a != b:
-                succ[a].append(b)
+        for a, b in self._group_edges():
+            succ[a].append(b)
         order = _topological(self.groups, succ)  # drops the edges that close a cycle
         pred: dict[str, list[str]] = {g: [] for g in self.groups}
         for g in self.groups:
